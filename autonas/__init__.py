@@ -1,0 +1,1 @@
+"""autonas: neural architecture search for Keras users."""
