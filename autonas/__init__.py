@@ -1,1 +1,40 @@
-"""autonas: neural architecture search for Keras users."""
+"""autonas: neural architecture search for Keras users.
+
+    >>> import autonas
+    >>> clf = autonas.ImageSearchClassifier(max_trials=10, time_limit="10m")
+    >>> clf.fit(x_train, y_train).score(x_test, y_test)      # doctest: +SKIP
+    >>> clf.export("serving/model")                           # doctest: +SKIP
+"""
+from autonas import layers  # registers the custom layers for keras.saving.load_model
+from autonas.space import (
+    AMOEBANET_A,
+    DARTS_V2,
+    ENAS,
+    NASNET_A,
+    PUBLISHED_CELLS,
+    Block,
+    Cell,
+    CellHyperModel,
+    CellSearchSpace,
+    Genotype,
+    NetworkSize,
+)
+from autonas.tasks import ImageSearchClassifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AMOEBANET_A",
+    "Block",
+    "Cell",
+    "CellHyperModel",
+    "CellSearchSpace",
+    "DARTS_V2",
+    "ENAS",
+    "Genotype",
+    "ImageSearchClassifier",
+    "NASNET_A",
+    "NetworkSize",
+    "PUBLISHED_CELLS",
+    "layers",
+]

@@ -1,0 +1,2 @@
+"""Input validation and adaptation: everything the user hands `fit`/`predict` passes through here
+before any training starts."""

@@ -1,0 +1,76 @@
+"""Class labels: validation, the sorted class list, and integer encoding."""
+import numbers
+
+import numpy as np
+
+
+def check_labels(y, n_samples=None):
+    """Return `y` as a 1-D numpy array of int, str or bool labels.
+
+    Raises:
+        ValueError: on empty, multi-dimensional, missing (None/NaN) or float labels, mixed label
+            types, or a length different from `n_samples`.
+    """
+    if y is None:
+        raise ValueError("y is missing: pass one class label per sample.")
+    values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    if values.ndim != 1:
+        raise ValueError(
+            f"y must be 1-D, one class label per sample; got shape {values.shape}. "
+            "For one-hot labels pass y.argmax(axis=1)."
+        )
+    if values.size == 0:
+        raise ValueError("y is empty: pass at least one labelled sample per class.")
+    if n_samples is not None and len(values) != n_samples:
+        raise ValueError(f"x has {n_samples} samples but y has {len(values)} labels; they must match.")
+    if values.dtype.kind == "f":
+        if not np.all(np.isfinite(values)):
+            raise ValueError("y contains NaN or infinite labels; drop or fill those samples first.")
+        if not np.all(values == np.round(values)):
+            raise ValueError("y holds non-integer floats; class labels must be ints, strings or bools.")
+        values = values.astype(np.int64)
+    if values.dtype.kind == "O":
+        kinds = {_label_kind(v) for v in values}
+        if None in kinds:
+            raise ValueError("y contains None/NaN labels; drop or fill those samples first.")
+        if len(kinds) > 1:
+            raise ValueError(f"y mixes label types ({sorted(kinds)}); use one type (all ints or all strings).")
+        kind = kinds.pop()
+        values = values.astype({"str": str, "int": np.int64, "bool": bool}[kind])
+    if values.dtype.kind not in "biuU":
+        raise ValueError(f"Unsupported label dtype {values.dtype}; use ints, strings or bools.")
+    return values
+
+
+def _label_kind(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return "int"
+    raise ValueError(f"Unsupported label {value!r} of type {type(value).__name__}; use ints, strings or bools.")
+
+
+def fit_classes(labels):
+    """The sorted distinct classes of `labels`; at least two are required."""
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has a single class ({classes[0]!r}); a classifier needs at least two classes."
+        )
+    return classes
+
+
+def encode_labels(labels, classes):
+    """Integer indices of `labels` into `classes`; unknown labels are an error."""
+    indices = np.searchsorted(classes, labels)
+    indices = np.clip(indices, 0, len(classes) - 1)
+    unknown = classes[indices] != labels
+    if np.any(unknown):
+        raise ValueError(f"Labels not seen in training: {sorted(set(labels[unknown].tolist()))[:5]}.")
+    return indices.astype(np.int64)

@@ -1,0 +1,108 @@
+"""Wall-clock budgets for a search and the final training."""
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import keras
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(value):
+    """Seconds from a number of seconds or a string like "90s", "10m", "1.5h", "1h30m".
+
+    None means no limit and is returned as is.
+
+    Raises:
+        ValueError: for a negative, zero or unreadable duration.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"time_limit must be seconds or a string like '10m', got {value!r}.")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = re.sub(r"\s+", "", value.lower())
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            text += "s"
+        if not re.fullmatch(r"(\d+(\.\d+)?[smh])+", text):
+            raise ValueError(f"Cannot read time_limit {value!r}; use seconds or a string like '90s', '10m', '1h30m'.")
+        seconds = sum(float(number) * _UNITS[unit] for number, unit in re.findall(r"(\d+(?:\.\d+)?)([smh])", text))
+    else:
+        raise ValueError(f"time_limit must be seconds or a string like '10m', got {type(value).__name__}.")
+    if not seconds > 0:
+        raise ValueError(f"time_limit must be positive, got {value!r}.")
+    return seconds
+
+
+class Deadline:
+    """A point in (monotonic) time; `None` seconds means it never arrives."""
+
+    def __init__(self, seconds, *, clock=time.monotonic):
+        self._clock = clock
+        self.start = clock()
+        self.seconds = seconds
+
+    @property
+    def elapsed(self):
+        return self._clock() - self.start
+
+    @property
+    def remaining(self):
+        """Seconds left (may be negative), or None without a limit."""
+        return None if self.seconds is None else self.seconds - self.elapsed
+
+    def fits(self, seconds):
+        """Whether a job expected to take `seconds` ends before the deadline."""
+        return self.seconds is None or self.remaining >= seconds
+
+    def sub(self, share):
+        """A deadline starting now that ends after `share` of the time that remains."""
+        return Deadline(None if self.seconds is None else max(self.remaining, 0.0) * share, clock=self._clock)
+
+
+class CosineEpochs(keras.callbacks.Callback):
+    """Cosine learning-rate decay over the epochs that fit: per-epoch steps, re-planned under a deadline.
+
+    The learning rate of epoch e is `peak * (1 + cos(pi * e / planned)) / 2`. Without a deadline
+    `planned` is `epochs`. With one, after each epoch from the second on (the first includes
+    tracing, so its pace misleads) the plan shrinks to the epochs that still fit at the last
+    epoch's pace, never below `min_epochs`, so training ends on time with a decayed learning
+    rate instead of being cut off at a high one.
+
+    Args:
+        peak_learning_rate: learning rate of the first epoch.
+        epochs: the most epochs to train.
+        deadline: optional `Deadline`.
+        min_epochs: the plan never drops below this, even if that overruns the deadline: an
+            undertrained model is worse than a late one.
+    """
+
+    def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1):
+        super().__init__()
+        self.peak_learning_rate = float(peak_learning_rate)
+        self.epochs = int(epochs)
+        self.deadline = deadline or Deadline(None)
+        self.min_epochs = min(int(min_epochs), self.epochs)
+        self.planned = self.epochs
+        self._epoch_start = None
+
+    def on_train_begin(self, logs=None):
+        self.planned = self.epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.monotonic()
+        progress = min(epoch / self.planned, 1.0)
+        self.model.optimizer.learning_rate = 0.5 * self.peak_learning_rate * (1.0 + math.cos(math.pi * progress))
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if self.deadline.remaining is not None and epoch > 0:
+            pace = time.monotonic() - self._epoch_start
+            affordable = done + int(max(self.deadline.remaining, 0.0) // max(pace, 1e-9))
+            self.planned = max(done, self.min_epochs, min(self.planned, affordable))
+        if done >= self.planned:
+            self.model.stop_training = True

@@ -1,0 +1,46 @@
+"""One line of progress per trial."""
+import sys
+
+
+def format_seconds(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+class TrialProgress:
+    """Prints `trial 3/10 | <architecture> | val_accuracy 0.9650 | 12.3s | 4m10s left`.
+
+    Args:
+        max_trials: total trials planned.
+        describe: callable mapping a trial's hyperparameters to a short architecture summary.
+        deadline: the search `Deadline` (for the time left), or None.
+        stream: where to print.
+    """
+
+    def __init__(self, *, max_trials, describe, deadline=None, stream=None):
+        self.max_trials = max_trials
+        self.describe = describe
+        self.deadline = deadline
+        self.stream = stream or sys.stdout
+        self.done = 0
+
+    def __call__(self, tuner, trial):
+        self.done += 1
+        objective = tuner.oracle.objective.name
+        parts = [f"trial {self.done}/{self.max_trials}", self.describe(trial.hyperparameters)]
+        if trial.metrics.exists(objective):
+            parts.append(f"{objective} {trial.metrics.get_last_value(objective):.4f}")
+        else:
+            last_line = (trial.message or "").strip().splitlines()[-1:] or [""]
+            parts.append(f"{trial.status}: {last_line[0][:80]}")
+        if trial.metrics.exists("seconds"):
+            parts.append(format_seconds(trial.metrics.get_last_value("seconds")))
+        if self.deadline is not None and self.deadline.remaining is not None:
+            parts.append(f"{format_seconds(max(self.deadline.remaining, 0))} left")
+        print(" | ".join(parts), file=self.stream, flush=True)

@@ -1,0 +1,112 @@
+"""The trial runner: a keras-tuner Tuner that builds, trains and scores one architecture."""
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import time
+
+import keras
+import keras_tuner
+
+from autonas.engine.budget import Deadline
+
+
+class SearchBudgetSpent(Exception):
+    """Raised from `pre_create_trial` when no further trial fits in the time budget."""
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records each epoch's wall time; the first includes tracing, so the pace is the last one."""
+
+    def __init__(self):
+        super().__init__()
+        self.durations = []
+        self._start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.durations.append(time.monotonic() - self._start)
+
+    def steady_epoch_seconds(self):
+        return self.durations[-1] if self.durations else 0.0
+
+
+class SearchTuner(keras_tuner.Tuner):
+    """Runs trials for any keras-tuner Oracle and HyperModel, under an optional deadline.
+
+    Each trial trains the built model for `epochs` and reports the final epoch's metrics, its
+    parameter count, the wall-clock seconds of the whole trial and of its last epoch. Before each new trial the tuner checks that an
+    average trial still fits before `deadline`; if not, the search ends with the trials so far.
+
+    Args:
+        hypermodel: a `keras_tuner.HyperModel` returning compiled models.
+        oracle: any `keras_tuner.Oracle`.
+        deadline: a `Deadline`; None means no time limit.
+        on_trial_done: optional callback `f(tuner, trial)` after each trial (progress output).
+        **tuner_kwargs: keras-tuner Tuner arguments (directory, project_name, overwrite,
+            distribution_strategy, ...).
+    """
+
+    def __init__(self, hypermodel, oracle, *, deadline=None, on_trial_done=None, **tuner_kwargs):
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **tuner_kwargs)
+        self.deadline = deadline or Deadline(None)
+        self.on_trial_done = on_trial_done
+
+    def search(self, *fit_args, **fit_kwargs):
+        # keras-tuner's loop only ends when the oracle says so; the time budget is the runner's,
+        # so it ends the loop by raising from the public `pre_create_trial` hook.
+        try:
+            super().search(*fit_args, **fit_kwargs)
+        except SearchBudgetSpent:
+            self.on_search_end()
+
+    def pre_create_trial(self):
+        if not self.deadline.fits(self.expected_trial_seconds()):
+            raise SearchBudgetSpent()
+
+    def expected_trial_seconds(self):
+        """Mean wall time of finished trials (0 before the first)."""
+        seconds = [t.metrics.get_last_value("seconds") for t in self.oracle.trials.values()
+                   if t.metrics.exists("seconds")]
+        return sum(seconds) / len(seconds) if seconds else 0.0
+
+    def _strategy_scope(self):
+        if self.distribution_strategy is None:
+            return contextlib.nullcontext()
+        return self.distribution_strategy.scope()
+
+    def run_trial(self, trial, train_data, *, validation_data, epochs, callbacks=(), verbose=0):
+        start = time.monotonic()
+        keras.backend.clear_session()
+        gc.collect()
+        with self._strategy_scope():
+            model = self.hypermodel.build(trial.hyperparameters)
+        timer = EpochTimer()
+        # Validate once, after the last epoch: the score is that epoch's, and each extra
+        # validation pass costs time. shuffle=False: the datasets shuffle themselves.
+        history = model.fit(train_data, validation_data=validation_data, epochs=epochs, verbose=verbose,
+                            validation_freq=epochs, shuffle=False, callbacks=[*callbacks, timer])
+        model.save_weights(self.weights_path(trial.trial_id))
+        metrics = {name: float(values[-1]) for name, values in history.history.items()}
+        metrics["params"] = float(model.count_params())
+        metrics["epoch_seconds"] = timer.steady_epoch_seconds()
+        metrics["seconds"] = time.monotonic() - start
+        return metrics
+
+    def weights_path(self, trial_id):
+        return os.path.join(self.get_trial_dir(trial_id), "model.weights.h5")
+
+    def load_model(self, trial):
+        """The trained model of a finished trial."""
+        with self._strategy_scope():
+            model = self.hypermodel.build(trial.hyperparameters)
+            model.load_weights(self.weights_path(trial.trial_id))
+        return model
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        if self.on_trial_done is not None:
+            self.on_trial_done(self, self.oracle.get_trial(trial.trial_id))

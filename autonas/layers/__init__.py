@@ -1,0 +1,5 @@
+"""Custom Keras layers. Each is registered under the "autonas" package, so a saved `.keras`
+model reloads with `keras.saving.load_model` after `import autonas`, no custom_objects needed."""
+from autonas.layers.factorized_reduce import FactorizedReduce
+
+__all__ = ["FactorizedReduce"]

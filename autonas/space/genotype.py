@@ -1,0 +1,142 @@
+"""Architectures as plain frozen data.
+
+A cell has two inputs (state 0: the output of the cell before the previous one; state 1: the
+output of the previous cell) and B blocks. Block b reads two earlier states (any index below
+2 + b), applies one operation to each and adds the results, producing state 2 + b. The cell's
+output concatenates the states listed in `concat` (by default every block output that no other
+block reads, as in NASNet).
+
+Example:
+    >>> cell = Cell.from_blocks([Block(0, "sep_conv_3x3", 1, "identity"),
+    ...                          Block(2, "max_pool_3x3", 1, "conv_3x3")])
+    >>> cell.concat
+    (3,)
+    >>> genotype = Genotype(normal=cell, reduce=cell)
+    >>> Genotype.from_json(genotype.to_json()) == genotype
+    True
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Iterable
+
+NUM_CELL_INPUTS = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """One block: `op_a(state[input_a]) + op_b(state[input_b])`."""
+
+    input_a: int
+    op_a: str
+    input_b: int
+    op_b: str
+
+    def pairs(self):
+        """The block's two (input, operation) pairs."""
+        return ((self.input_a, self.op_a), (self.input_b, self.op_b))
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """A cell: blocks in order, and the states concatenated into its output."""
+
+    blocks: tuple
+    concat: tuple
+
+    def __post_init__(self):
+        object.__setattr__(self, "blocks", tuple(self.blocks))
+        object.__setattr__(self, "concat", tuple(int(i) for i in self.concat))
+        if not self.blocks:
+            raise ValueError("A cell needs at least one block.")
+        for index, block in enumerate(self.blocks):
+            if not isinstance(block, Block):
+                raise TypeError(f"Cell blocks must be Block instances, got {type(block).__name__}.")
+            for state, op in block.pairs():
+                if not isinstance(op, str) or not op:
+                    raise ValueError(f"Block {index}: operation must be a non-empty name, got {op!r}.")
+                if not 0 <= state < NUM_CELL_INPUTS + index:
+                    raise ValueError(
+                        f"Block {index} reads state {state}, but only states 0..{NUM_CELL_INPUTS + index - 1} "
+                        "exist before it (0, 1: cell inputs; 2 + b: output of block b)."
+                    )
+        num_states = NUM_CELL_INPUTS + len(self.blocks)
+        if not self.concat:
+            raise ValueError("A cell must concatenate at least one state into its output.")
+        for state in self.concat:
+            if not 0 <= state < num_states:
+                raise ValueError(f"concat names state {state}, but the cell has states 0..{num_states - 1}.")
+
+    @classmethod
+    def from_blocks(cls, blocks: Iterable[Block]) -> "Cell":
+        """A cell whose output concatenates every block output no other block reads (NASNet)."""
+        blocks = tuple(blocks)
+        used = {state for block in blocks for state, _ in block.pairs()}
+        concat = tuple(
+            NUM_CELL_INPUTS + index for index in range(len(blocks)) if NUM_CELL_INPUTS + index not in used
+        )
+        return cls(blocks=blocks, concat=concat)
+
+    @property
+    def operations(self):
+        """Every operation name in the cell, in block order."""
+        return tuple(op for block in self.blocks for _, op in block.pairs())
+
+    def to_dict(self):
+        return {
+            "blocks": [[b.input_a, b.op_a, b.input_b, b.op_b] for b in self.blocks],
+            "concat": list(self.concat),
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(blocks=tuple(Block(int(a), str(oa), int(b), str(ob)) for a, oa, b, ob in data["blocks"]),
+                   concat=tuple(data["concat"]))
+
+    def __str__(self):
+        blocks = " ".join(f"[{b.op_a}({b.input_a}) + {b.op_b}({b.input_b})]" for b in self.blocks)
+        return f"{blocks} -> concat{list(self.concat)}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Genotype:
+    """A full architecture: one normal cell and one reduction cell."""
+
+    normal: Cell
+    reduce: Cell
+
+    def to_dict(self):
+        return {"normal": self.normal.to_dict(), "reduce": self.reduce.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(normal=Cell.from_dict(data["normal"]), reduce=Cell.from_dict(data["reduce"]))
+
+    def to_json(self):
+        """A JSON string; `Genotype.from_json` restores an equal genotype."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        return cls.from_dict(json.loads(text))
+
+    @property
+    def operations(self):
+        return self.normal.operations + self.reduce.operations
+
+    def __str__(self):
+        return f"normal: {self.normal} | reduce: {self.reduce}"
+
+    def summary(self, width=60):
+        """A short one-line form for progress output: operations per cell, abbreviated."""
+        def short(cell):
+            return ",".join(_abbreviate(op) for op in cell.operations)
+
+        text = f"N[{short(self.normal)}] R[{short(self.reduce)}]"
+        return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _abbreviate(op):
+    return (op.replace("sep_conv_", "sep").replace("dil_conv_", "dil").replace("max_pool_", "max")
+            .replace("avg_pool_", "avg").replace("identity", "id").replace("conv_", "c"))

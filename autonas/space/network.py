@@ -1,0 +1,107 @@
+"""Stack cells into a classifier: stem, N normal cells per stage with reduction cells between
+stages (stride 2, filters doubled), global pooling, dropout and a softmax head."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras
+from keras import layers
+
+from autonas.space.cells import build_cell
+from autonas.space.operations import BATCHNORM_MOMENTUM, check_operations
+
+MAX_REDUCTIONS = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkSize:
+    """How big a network built from a genotype is.
+
+    Search runs on a small proxy size; the winner is rebuilt at a larger final size.
+
+    Attributes:
+        filters: channels per hidden state in the first stage (doubled at each reduction).
+        normal_cells: normal cells per stage (N in NASNet).
+        reductions: number of reduction cells; None picks it from the input size.
+        stem_multiplier: the stem convolution has `stem_multiplier * filters` channels.
+        dropout: dropout rate before the softmax head.
+    """
+
+    filters: int = 16
+    normal_cells: int = 1
+    reductions: int | None = None
+    stem_multiplier: int = 2
+    dropout: float = 0.2
+
+    def __post_init__(self):
+        if self.filters < 2:
+            raise ValueError(f"filters must be at least 2, got {self.filters}.")
+        if self.normal_cells < 1:
+            raise ValueError(f"normal_cells must be at least 1, got {self.normal_cells}.")
+        if self.reductions is not None and self.reductions < 0:
+            raise ValueError(f"reductions must be >= 0, got {self.reductions}.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+
+
+def default_reductions(spatial_shape):
+    """As many reductions (up to 2, as in NASNet-CIFAR) as keep every side at least 2 long."""
+    smallest = min(int(s) for s in spatial_shape)
+    return max(0, min(MAX_REDUCTIONS, int(math.floor(math.log2(max(smallest, 1)))) - 1))
+
+
+def build_cell_stack(features, genotype, size):
+    """Stem plus cells on `features` (batch, *spatial, channels); returns the last cell output."""
+    rank = len(features.shape) - 2
+    check_operations(genotype.operations, rank)
+    reductions = size.reductions
+    if reductions is None:
+        reductions = default_reductions(features.shape[1:-1])
+    stem = {1: layers.Conv1D, 2: layers.Conv2D}[rank](
+        size.stem_multiplier * size.filters, 3, padding="same", use_bias=False, name="stem_conv")(features)
+    stem = layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name="stem_bn")(stem)
+
+    older, newer = stem, stem
+    older_is_larger = False
+    filters = size.filters
+    for stage in range(reductions + 1):
+        if stage > 0:
+            filters *= 2
+            out = build_cell(older, newer, genotype.reduce, filters=filters, reduction=True,
+                             older_is_larger=older_is_larger, name=f"reduce{stage}")
+            older, newer, older_is_larger = newer, out, True
+        for index in range(size.normal_cells):
+            out = build_cell(older, newer, genotype.normal, filters=filters, reduction=False,
+                             older_is_larger=older_is_larger, name=f"stage{stage}_normal{index}")
+            older, newer, older_is_larger = newer, out, False
+    return newer
+
+
+def classification_head(x, num_classes, dropout):
+    """ReLU, global average pooling, dropout, softmax (kept in float32 for mixed precision)."""
+    rank = len(x.shape) - 2
+    x = layers.ReLU(name="head_relu")(x)
+    x = {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D}[rank](name="head_pool")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="head_dropout")(x)
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+
+
+def build_classifier(genotype, *, inputs, features, num_classes, size, name="autonas_classifier"):
+    """A Keras model from raw `inputs` through `features` (the preprocessed tensor) to class
+    probabilities, with the cells of `genotype` at `size`.
+
+    Example:
+        >>> from autonas.space.published import DARTS_V2
+        >>> inputs = keras.Input((8, 8, 1))
+        >>> model = build_classifier(DARTS_V2, inputs=inputs, features=inputs, num_classes=10,
+        ...                          size=NetworkSize(filters=8))
+        >>> model.output_shape
+        (None, 10)
+    """
+    if num_classes < 2:
+        raise ValueError(f"A classifier needs at least 2 classes, got {num_classes}.")
+    x = build_cell_stack(features, genotype, size)
+    outputs = classification_head(x, num_classes, size.dropout)
+    return keras.Model(inputs, outputs, name=name)

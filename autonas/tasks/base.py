@@ -1,0 +1,267 @@
+"""What every search classifier shares: parameters, fit, predict, leaderboard and export.
+
+A task subclass only says how its inputs are validated and preprocessed (`_prepare_fit_data`,
+`_check_predict_inputs`, `_probe_inputs`) and which operations its cells use.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+import tempfile
+
+import keras
+import keras_tuner
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
+from autonas.engine.progress import TrialProgress, format_seconds
+from autonas.engine.tuner import SearchTuner
+from autonas.export import export_saved_model, jsonable_classes
+from autonas.oracles import ORACLE_NAMES, make_oracle
+from autonas.space.hypermodel import CellHyperModel, CellSearchSpace
+from autonas.space.network import NetworkSize
+
+OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
+# Share of `time_limit` kept for the final retraining when `retrain=True`.
+RETRAIN_SHARE = 0.3
+
+
+class SearchClassifier(ClassifierMixin, BaseEstimator):
+    """Base of the search classifiers (see `ImageSearchClassifier` for the parameters)."""
+
+    project_name = "search"
+    rank = 2
+
+    def __init__(self, *, max_trials=10, epochs=10, final_epochs=30, time_limit=None, oracle="random",
+                 seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
+                 num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
+                 final_normal_cells=2, learning_rate=0.1, dropout=0.2):
+        self.max_trials = max_trials
+        self.epochs = epochs
+        self.final_epochs = final_epochs
+        self.time_limit = time_limit
+        self.oracle = oracle
+        self.seed = seed
+        self.directory = directory
+        self.overwrite = overwrite
+        self.verbose = verbose
+        self.retrain = retrain
+        self.batch_size = batch_size
+        self.num_blocks = num_blocks
+        self.operations = operations
+        self.search_filters = search_filters
+        self.search_normal_cells = search_normal_cells
+        self.final_filters = final_filters
+        self.final_normal_cells = final_normal_cells
+        self.learning_rate = learning_rate
+        self.dropout = dropout
+
+    # ----------------------------------------------------------------- task hooks
+    def _default_operations(self):
+        raise NotImplementedError
+
+    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed):
+        """Return `(PreparedData, input_spec, classes)`; raise ValueError on bad input."""
+        raise NotImplementedError
+
+    def _check_predict_inputs(self, x):
+        """Return inputs `model_.predict` accepts; raise ValueError on bad input."""
+        raise NotImplementedError
+
+    def _probe_inputs(self):
+        """A small batch of raw inputs for the export self-check."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- fit
+    def _check_params(self):
+        """Validate the configuration before touching data or disk."""
+        for name, minimum in [("max_trials", 1), ("epochs", 1), ("final_epochs", 1), ("batch_size", 1),
+                              ("num_blocks", 1), ("search_filters", 2), ("search_normal_cells", 1),
+                              ("final_filters", 2), ("final_normal_cells", 1)]:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)
+                                      or self.seed < 0):
+            raise ValueError(f"seed must be None or a non-negative integer, got {self.seed!r}.")
+        if not (isinstance(self.oracle, keras_tuner.Oracle) or self.oracle in ORACLE_NAMES):
+            raise ValueError(f"oracle must be one of {ORACLE_NAMES} or a keras_tuner.Oracle, got {self.oracle!r}.")
+        if not (isinstance(self.learning_rate, numbers.Real) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
+        if not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if self.verbose not in (0, 1, 2, False, True):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {self.verbose!r}.")
+        time_limit = parse_duration(self.time_limit)
+        space = CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
+                                rank=self.rank)
+        return time_limit, space
+
+    def fit(self, x, y=None, *, validation_split=0.2, validation_data=None):
+        """Search architectures on `x, y`, then retrain the best one on all the data.
+
+        Args:
+            x: training inputs (see the subclass for accepted forms).
+            y: class labels (int, str or bool), one per sample; None when `x` is a dataset
+                that yields `(input, label)` pairs.
+            validation_split: share of the training data held out to score trials, used
+                when `validation_data` is None.
+            validation_data: `(x_val, y_val)` or a dataset, scoring the trials instead.
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: on bad configuration or input, before any training starts.
+            RuntimeError: when no trial completed.
+        """
+        time_limit, space = self._check_params()
+        seed = _seed_or_random(self.seed)
+        data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed)
+        deadline = Deadline(time_limit)
+        search_deadline = deadline.sub(1.0 - RETRAIN_SHARE) if self.retrain else deadline
+        search_size = NetworkSize(filters=self.search_filters, normal_cells=self.search_normal_cells,
+                                  dropout=self.dropout)
+        hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
+                                    size=search_size, learning_rate=self.learning_rate)
+        oracle = make_oracle(self.oracle, objective=OBJECTIVE, max_trials=self.max_trials, seed=seed,
+                             hyperparameters=space.hyperparameters())
+        progress = None
+        if self.verbose:
+            progress = TrialProgress(max_trials=self.max_trials, deadline=search_deadline,
+                                     describe=lambda hp: space.declare(hp.copy()).summary())
+        with self._working_directory() as directory:
+            tuner = SearchTuner(hypermodel, oracle, deadline=search_deadline, on_trial_done=progress,
+                                directory=directory, project_name=self.project_name, overwrite=self.overwrite)
+            tuner.search(data.train, validation_data=data.validation, epochs=self.epochs, verbose=0,
+                         callbacks=[CosineEpochs(self.learning_rate, self.epochs)])
+            best_trials = tuner.oracle.get_best_trials(1)
+            if not best_trials:
+                raise RuntimeError(_no_trial_message(tuner))
+            best = best_trials[0]
+            self.best_genotype_ = space.declare(best.hyperparameters.copy())
+            self.leaderboard_ = _leaderboard(tuner, space)
+            self.model_ = self._final_model(tuner, hypermodel, best, data, deadline)
+        self.classes_ = classes
+        self.input_spec_ = spec
+        self.best_score_ = float(best.score)
+        self.search_seconds_ = deadline.elapsed
+        return self
+
+    def _working_directory(self):
+        if self.directory is None:
+            return tempfile.TemporaryDirectory(prefix="autonas-")
+        return contextlib.nullcontext(self.directory)
+
+    def _final_model(self, tuner, hypermodel, best, data, deadline):
+        """Retrain the best genotype on train + validation data at the final size, or, if that
+        cannot get enough epochs in the time left, at the search size; if neither can, keep the
+        best trial's model rather than return an undertrained one."""
+        self.retrained_size_ = None
+        if self.retrain:
+            sizes = [NetworkSize(filters=self.final_filters, normal_cells=self.final_normal_cells,
+                                 dropout=self.dropout), hypermodel.size]
+            for size in dict.fromkeys(sizes):
+                keras.backend.clear_session()
+                model = hypermodel.build_genotype(self.best_genotype_, size=size)
+                affordable = _epochs_that_fit(best, model, data, self.epochs, deadline.remaining)
+                # Fewer epochs than a search trial had would likely undo the search's result.
+                if affordable >= min(self.final_epochs, self.epochs):
+                    epochs = min(affordable, self.final_epochs)
+                    self._say(f"retraining the best architecture ({model.count_params():,} parameters) for up to "
+                              f"{epochs} epochs" + (f", {format_seconds(deadline.remaining)} left"
+                                                    if deadline.remaining is not None else ""))
+                    schedule = CosineEpochs(self.learning_rate, epochs, deadline, min_epochs=self.epochs)
+                    model.fit(data.full, epochs=epochs, verbose=2 if self.verbose == 2 else 0, shuffle=False,
+                              callbacks=[schedule])
+                    self.retrained_size_ = size
+                    return model
+            self._say("not enough time left to retrain; keeping the best trial's model")
+        return tuner.load_model(best)
+
+    def _say(self, message):
+        if self.verbose:
+            print(message, flush=True)
+
+    # ----------------------------------------------------------------- use
+    def predict_proba(self, x):
+        """Class probabilities, shape (n_samples, n_classes), columns ordered as `classes_`."""
+        check_is_fitted(self, "model_")
+        inputs = self._check_predict_inputs(x)
+        return np.asarray(self.model_.predict(inputs, batch_size=self.batch_size, verbose=0))
+
+    def predict(self, x):
+        """The most probable class of each sample, as values of `classes_`."""
+        probabilities = self.predict_proba(x)
+        return self.classes_[np.argmax(probabilities, axis=1)]
+
+    def leaderboard(self):
+        """Every trial of the search as a DataFrame (architecture, score, params, seconds, status),
+        best first."""
+        check_is_fitted(self, "leaderboard_")
+        return self.leaderboard_.copy()
+
+    def export(self, path, *, overwrite=False):
+        """Write a TF SavedModel serving raw inputs -> class probabilities, plus `autonas.json`
+        (classes, genotype, input spec). See `autonas.export.export_saved_model`."""
+        check_is_fitted(self, "model_")
+        metadata = {
+            "classes": jsonable_classes(self.classes_),
+            "genotype": self.best_genotype_.to_dict(),
+            "inputs": self.input_spec_.to_dict(),
+            "signature": "serve",
+            "outputs": "class probabilities, columns ordered as classes",
+        }
+        return export_saved_model(self.model_, path, metadata=metadata, probe_inputs=self._probe_inputs(),
+                                  overwrite=overwrite)
+
+
+def _seed_or_random(seed):
+    if seed is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    return int(seed)
+
+
+def _epochs_that_fit(best, final_model, data, search_epochs, seconds_left):
+    """How many epochs of `final_model` on train + validation data fit in `seconds_left`.
+
+    Scales the best trial's set-up time (build, tracing) and steady epoch time by the growth in
+    parameters, and epoch time also by the growth in data: rough, and pessimistic for small
+    inputs, where per-step overhead rather than arithmetic dominates. Training re-plans its
+    epochs under the deadline anyway (`CosineEpochs`); this only picks the size.
+    """
+    if seconds_left is None:
+        return math.inf
+    metric = best.metrics.get_last_value
+    growth = max(1.0, final_model.count_params() / max(metric("params"), 1.0))
+    epoch_seconds = metric("epoch_seconds")
+    setup = max(metric("seconds") - search_epochs * epoch_seconds, 0.0) * growth
+    per_epoch = epoch_seconds * growth * (data.train_size + data.validation_size) / max(data.train_size, 1)
+    return max(0, int(math.floor((seconds_left - setup) / max(per_epoch, 1e-9))))
+
+
+def _leaderboard(tuner, space):
+    objective = tuner.oracle.objective.name
+    rows = []
+    for trial in tuner.oracle.trials.values():
+        metric = trial.metrics.get_last_value
+        rows.append({
+            "trial": trial.trial_id,
+            "architecture": str(space.declare(trial.hyperparameters.copy())),
+            "score": metric(objective) if trial.metrics.exists(objective) else np.nan,
+            "params": int(metric("params")) if trial.metrics.exists("params") else pd.NA,
+            "seconds": metric("seconds") if trial.metrics.exists("seconds") else np.nan,
+            "status": str(trial.status),
+        })
+    frame = pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "seconds", "status"])
+    return frame.sort_values("score", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _no_trial_message(tuner):
+    messages = [t.message for t in tuner.oracle.trials.values() if t.message]
+    detail = f" Last failure:\n{messages[-1]}" if messages else " The time limit ended before the first trial."
+    return "No trial completed, so there is no architecture to keep." + detail

@@ -1,0 +1,154 @@
+"""Image classification by architecture search over NASNet-style cells."""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from autonas.data import images as image_data
+from autonas.data.labels import check_labels, encode_labels, fit_classes
+from autonas.data.pipeline import from_arrays, from_datasets, split_arrays
+from autonas.space.operations import IMAGE_OPERATIONS
+from autonas.tasks.base import SearchClassifier
+
+
+class ImageSearchClassifier(SearchClassifier):
+    """Search NASNet-style cells for an image classifier, then retrain the best at full size.
+
+    A scikit-learn estimator: `__init__` only stores its arguments; `fit` validates, searches
+    (on a small proxy network, `epochs` per trial) and retrains the winner (larger network,
+    `final_epochs`, on training + validation data). Pixel scaling lives inside the model, so the
+    exported SavedModel serves raw pixels.
+
+    Args:
+        max_trials: architectures to try.
+        epochs: training epochs per trial (the proxy budget).
+        final_epochs: epochs for retraining the best architecture (capped by `time_limit`).
+        time_limit: wall-clock budget for the whole `fit`, seconds or a string like "10m";
+            the search stops starting trials when an average trial no longer fits in its share
+            (70% when `retrain`, else all of it) and returns the best so far. None: no limit.
+        oracle: "random", or any `keras_tuner.Oracle` instance.
+        seed: None for a random run, or an int (0 included) fixing the sequence of proposed
+            architectures and the data split.
+        directory: where keras-tuner keeps trial records; None uses a temporary directory
+            removed after `fit`. With a directory and `overwrite=False`, a search resumes.
+        overwrite: start afresh in `directory`, discarding earlier trials.
+        verbose: 0 silent, 1 one line per trial, 2 also per-epoch output of the retraining.
+        retrain: retrain the best genotype at the final size on all data (else keep the best
+            trial's proxy model).
+        batch_size: training batch size.
+        num_blocks: blocks per cell (B).
+        operations: operation names to search over (default: the NASNet list).
+        search_filters, search_normal_cells: proxy network size during the search.
+        final_filters, final_normal_cells: network size of the retrained model.
+        learning_rate: initial learning rate of SGD with Nesterov momentum (cosine-decayed over
+            each training).
+        dropout: dropout before the softmax head.
+
+    Attributes:
+        classes_: the sorted class labels.
+        best_genotype_: the winning `Genotype`.
+        best_score_: its validation accuracy in the search.
+        model_: the fitted Keras model (raw pixels in, probabilities out).
+        input_spec_: shape, dtype and normalisation statistics of the inputs.
+        leaderboard_: trials as a DataFrame (see `leaderboard()`).
+
+    Example:
+        >>> from sklearn.datasets import load_digits
+        >>> digits = load_digits()
+        >>> clf = ImageSearchClassifier(max_trials=2, epochs=2, final_epochs=2, verbose=0, seed=0)
+        >>> clf.fit(digits.images[:300], digits.target[:300]).predict(digits.images[:2]).shape
+        (2,)
+    """
+
+    project_name = "image_search"
+    rank = 2
+
+    def _default_operations(self):
+        return IMAGE_OPERATIONS
+
+    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed):
+        if isinstance(x, tf.data.Dataset):
+            return self._prepare_dataset(x, y, validation_split, validation_data, seed)
+        x = image_data.check_images(x)
+        y = check_labels(y, len(x))
+        classes = fit_classes(y)
+        labels = encode_labels(y, classes)
+        if validation_data is not None:
+            x_train, y_train = x, labels
+            x_val, y_val = _unpack_validation(validation_data)
+            x_val = image_data.check_images(x_val, name="validation x")
+            if x_val.shape[1:] != x.shape[1:]:
+                raise ValueError(f"validation images have shape {x_val.shape[1:]} but training images {x.shape[1:]}.")
+            y_val = encode_labels(check_labels(y_val, len(x_val)), classes)
+        else:
+            x_train, x_val, y_train, y_val = split_arrays(x, labels, validation_split, seed)
+        spec = image_data.spec_from_array(x)
+        data = from_arrays(x_train, y_train, x_val.astype(x.dtype), y_val, batch_size=self.batch_size, seed=seed)
+        return data, spec, classes
+
+    def _prepare_dataset(self, dataset, y, validation_split, validation_data, seed):
+        if y is not None:
+            raise ValueError("x is a tf.data.Dataset of (image, label) pairs, so y must be None.")
+        spec, labels, batched = image_data.scan_image_dataset(dataset)
+        classes = fit_classes(labels)
+        lookup = image_data.label_lookup(classes)
+        dataset = dataset.unbatch() if batched else dataset
+        if validation_data is not None:
+            if not isinstance(validation_data, tf.data.Dataset):
+                raise ValueError("With a tf.data.Dataset for x, validation_data must be a dataset as well.")
+            val_spec, val_labels, val_batched = image_data.scan_image_dataset(validation_data)
+            if val_spec.shape != spec.shape:
+                raise ValueError(f"validation images have shape {val_spec.shape} but training images {spec.shape}.")
+            encode_labels(val_labels, classes)  # unknown classes are an error
+            train, validation = dataset, validation_data.unbatch() if val_batched else validation_data
+            train_size, validation_size = len(labels), len(val_labels)
+        else:
+            validation_size = int(round(len(labels) * validation_split))
+            if not 0 < validation_size < len(labels):
+                raise ValueError(f"validation_split={validation_split} leaves an empty training or validation set "
+                                 f"for {len(labels)} samples; pass validation_data.")
+            # The dataset must iterate in the same order each time for this split to hold.
+            train_size = len(labels) - validation_size
+            train, validation = dataset.take(train_size), dataset.skip(train_size)
+
+        def encode(image, label):
+            return image, lookup(label)
+
+        # take/skip/unbatch lose the element count; restoring it lets Keras size its epochs.
+        train = train.apply(tf.data.experimental.assert_cardinality(train_size))
+        validation = validation.apply(tf.data.experimental.assert_cardinality(validation_size))
+
+        data = from_datasets(train.map(encode), validation.map(encode), train_size=train_size,
+                             validation_size=validation_size, batch_size=self.batch_size, seed=seed)
+        return data, spec, classes
+
+    def _check_predict_inputs(self, x):
+        if isinstance(x, tf.data.Dataset):
+            element = x.element_spec
+            if isinstance(element, tuple):
+                x = x.map(lambda image, *rest: image)
+                element = x.element_spec
+            if element.shape.rank == len(self.input_spec_.shape):
+                x = x.batch(self.batch_size)
+            return x
+        return self.input_spec_.check(x)
+
+    def _probe_inputs(self):
+        spec = self.input_spec_
+        rng = np.random.default_rng(0)
+        shape = (8, *spec.shape)
+        dtype = np.dtype(spec.dtype)
+        if dtype.kind in "ui":
+            high = min(255, np.iinfo(dtype).max)
+            return rng.integers(0, high + 1, size=shape).astype(dtype)
+        mean = np.asarray(spec.mean)  # per channel: broadcasts over (H, W, C) and, as one value, (H, W)
+        std = np.sqrt(np.asarray(spec.variance))
+        return (mean + std * rng.standard_normal(shape)).astype(dtype)
+
+
+def _unpack_validation(validation_data):
+    try:
+        x_val, y_val = validation_data
+    except (TypeError, ValueError):
+        raise ValueError("validation_data must be a pair (x_val, y_val).") from None
+    return x_val, y_val

@@ -1,0 +1,57 @@
+import keras
+import numpy as np
+import pytest
+
+import autonas  # noqa: F401  (registers the custom layers)
+from autonas.space import PUBLISHED_CELLS, NetworkSize, build_classifier
+from autonas.space.network import default_reductions
+
+
+@pytest.mark.parametrize("spatial, expected", [((8, 8), 2), ((32, 32), 2), ((4, 4), 1), ((2, 7), 0), ((28, 5), 1)])
+def test_reductions_keep_every_side_at_least_two_long(spatial, expected):
+    assert default_reductions(spatial) == expected
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_CELLS))
+def test_published_cells_build_and_predict(name):
+    inputs = keras.Input((8, 8, 3))
+    model = build_classifier(PUBLISHED_CELLS[name], inputs=inputs, features=inputs, num_classes=5,
+                             size=NetworkSize(filters=8))
+    probabilities = model.predict(np.random.default_rng(0).normal(size=(4, 8, 8, 3)), verbose=0)
+    assert probabilities.shape == (4, 5)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_reduction_cells_double_filters_and_halve_space():
+    inputs = keras.Input((8, 8, 1))
+    model = build_classifier(PUBLISHED_CELLS["enas"], inputs=inputs, features=inputs, num_classes=3,
+                             size=NetworkSize(filters=4, normal_cells=1))
+    # ENAS's reduction cell concatenates 3 states; filters double per reduction: 4 -> 8 -> 16.
+    assert model.get_layer("reduce1_concat").output.shape == (None, 4, 4, 3 * 8)
+    assert model.get_layer("reduce2_concat").output.shape == (None, 2, 2, 3 * 16)
+
+
+def test_larger_size_has_more_parameters():
+    def params(size):
+        inputs = keras.Input((8, 8, 1))
+        return build_classifier(PUBLISHED_CELLS["darts_v2"], inputs=inputs, features=inputs, num_classes=3,
+                                size=size).count_params()
+
+    assert params(NetworkSize(filters=16, normal_cells=2)) > params(NetworkSize(filters=8, normal_cells=1))
+
+
+def test_published_cell_model_round_trips_through_keras_file(tmp_path):
+    inputs = keras.Input((8, 8, 1))
+    model = build_classifier(PUBLISHED_CELLS["nasnet_a"], inputs=inputs, features=inputs, num_classes=4,
+                             size=NetworkSize(filters=4))
+    path = tmp_path / "nasnet.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    x = np.random.default_rng(1).normal(size=(3, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [dict(filters=1), dict(normal_cells=0), dict(reductions=-1), dict(dropout=1.0)])
+def test_invalid_sizes_are_rejected(kwargs):
+    with pytest.raises(ValueError):
+        NetworkSize(**kwargs)
