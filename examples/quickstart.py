@@ -21,7 +21,7 @@ def main():
     digits = load_digits()
     x_train, x_test, y_train, y_test = train_test_split(
         digits.images, digits.target, test_size=0.25, random_state=0, stratify=digits.target)
-    clf = autonas.ImageSearchClassifier(max_trials=6, epochs=8, final_epochs=30, time_limit="3m", seed=0)
+    clf = autonas.ImageSearchClassifier(max_trials=8, epochs=8, final_epochs=30, time_limit="150s", seed=0)
     clf.fit(x_train, y_train)
     accuracy = clf.score(x_test, y_test)
     print(clf.leaderboard()[["trial", "score", "params", "seconds", "status"]].to_string(index=False))
