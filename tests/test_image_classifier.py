@@ -127,6 +127,30 @@ def test_validation_data_scores_the_trials(digits, tiny):
     assert clf.predict(images[:5]).dtype == bool
 
 
+def test_same_seed_proposes_the_same_architectures(fitted, digits, tiny):
+    clf, _, _ = fitted
+    images, target = digits
+    again = ImageSearchClassifier(**{**tiny, "max_trials": 2, "epochs": 1, "retrain": False})
+    again.fit(images[:600], np.array([f"digit-{t}" for t in target[:600]]))
+
+    def in_trial_order(board):
+        return board.sort_values("trial")["architecture"].tolist()
+
+    assert in_trial_order(again.leaderboard()) == in_trial_order(clf.leaderboard())
+
+
+def test_any_keras_tuner_oracle_can_drive_the_search(digits, tiny):
+    import keras_tuner
+
+    images, target = digits
+    oracle = keras_tuner.oracles.BayesianOptimizationOracle(
+        objective=keras_tuner.Objective("val_accuracy", "max"), max_trials=2, seed=5)
+    clf = ImageSearchClassifier(**{**tiny, "epochs": 1, "retrain": False, "oracle": oracle})
+    clf.fit(images[:300], target[:300])
+    assert len(clf.leaderboard()) == 2
+    assert clf.leaderboard()["architecture"].nunique() == 2
+
+
 def test_public_api_is_explicit():
     assert "ImageSearchClassifier" in autonas.__all__
     assert all(hasattr(autonas, name) for name in autonas.__all__)

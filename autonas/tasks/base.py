@@ -132,7 +132,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                              hyperparameters=space.hyperparameters())
         progress = None
         if self.verbose:
-            progress = TrialProgress(max_trials=self.max_trials, deadline=search_deadline,
+            progress = TrialProgress(max_trials=oracle.max_trials or self.max_trials, deadline=search_deadline,
                                      describe=lambda hp: space.declare(hp.copy()).summary())
         with self._working_directory() as directory:
             tuner = SearchTuner(hypermodel, oracle, deadline=search_deadline, on_trial_done=progress,
