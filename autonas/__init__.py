@@ -6,6 +6,7 @@
     >>> clf.export("serving/model")                           # doctest: +SKIP
 """
 from autonas import layers  # registers the custom layers for keras.saving.load_model
+from autonas.oracles import RegularizedEvolutionOracle, ReinforceOracle
 from autonas.space import (
     AMOEBANET_A,
     DARTS_V2,
@@ -36,5 +37,7 @@ __all__ = [
     "NASNET_A",
     "NetworkSize",
     "PUBLISHED_CELLS",
+    "RegularizedEvolutionOracle",
+    "ReinforceOracle",
     "layers",
 ]

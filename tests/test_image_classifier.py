@@ -151,6 +151,23 @@ def test_any_keras_tuner_oracle_can_drive_the_search(digits, tiny):
     assert clf.leaderboard()["architecture"].nunique() == 2
 
 
+def test_warm_start_is_the_first_trial_with_reinforce(digits, tiny):
+    from autonas import Block, Cell
+
+    images, target = digits
+    cell = Cell.from_blocks([Block(0, "conv_3x3", 1, "identity"), Block(2, "max_pool_3x3", 0, "conv_3x3")])
+    start = Genotype(normal=cell, reduce=cell)
+    clf = ImageSearchClassifier(**{**tiny, "epochs": 1, "retrain": False, "oracle": "reinforce",
+                                   "warm_start": [start]})
+    clf.fit(images[:300], target[:300])
+    assert clf.leaderboard().loc[0, "architecture"] == str(start)
+
+
+def test_warm_start_must_fit_the_space():
+    with pytest.raises(ValueError, match="set num_blocks to match"):
+        ImageSearchClassifier(warm_start=["enas"], num_blocks=4).fit(np.zeros((20, 8, 8)), np.arange(20) % 2)
+
+
 def test_public_api_is_explicit():
     assert "ImageSearchClassifier" in autonas.__all__
     assert all(hasattr(autonas, name) for name in autonas.__all__)

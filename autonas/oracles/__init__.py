@@ -2,6 +2,17 @@
 
 Oracles never build models; they only see hyperparameters and scores.
 """
+from autonas.oracles.controller import LSTMController
+from autonas.oracles.encoding import SpaceEncoding
+from autonas.oracles.evolution import RegularizedEvolutionOracle
 from autonas.oracles.factory import ORACLE_NAMES, make_oracle
+from autonas.oracles.reinforce import ReinforceOracle
 
-__all__ = ["ORACLE_NAMES", "make_oracle"]
+__all__ = [
+    "LSTMController",
+    "ORACLE_NAMES",
+    "RegularizedEvolutionOracle",
+    "ReinforceOracle",
+    "SpaceEncoding",
+    "make_oracle",
+]

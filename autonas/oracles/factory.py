@@ -1,7 +1,10 @@
 """Turn the `oracle=` argument of the classifiers into a keras-tuner Oracle."""
 import keras_tuner
 
-ORACLE_NAMES = ("random",)
+from autonas.oracles.evolution import RegularizedEvolutionOracle
+from autonas.oracles.reinforce import ReinforceOracle
+
+ORACLE_NAMES = ("random", "evolution", "reinforce")
 
 
 def keras_tuner_seed(seed):
@@ -14,21 +17,31 @@ def keras_tuner_seed(seed):
     return None if seed is None else int(seed) + 1
 
 
-def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=None):
+def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=None, initial_values=None):
     """Return a keras-tuner Oracle for `oracle` (a name from ORACLE_NAMES or an Oracle).
 
     Args:
-        oracle: a name ("random", ...) or a ready `keras_tuner.Oracle`, used as given.
+        oracle: a name ("random", "evolution", "reinforce") or a ready `keras_tuner.Oracle`,
+            used as given.
         objective: the keras-tuner objective, e.g. `keras_tuner.Objective("val_accuracy", "max")`.
         max_trials: number of trials the search runs.
         seed: int or None; None means random.
         hyperparameters: optional `keras_tuner.HyperParameters` fixing the search space.
+        initial_values: optional list of values dicts to try first (e.g. published cells):
+            evolution's initial population, reinforce's warm start. Random search does not
+            take them.
 
     Returns:
         A `keras_tuner.Oracle`.
 
     Raises:
-        ValueError: for an unknown name; TypeError for anything else.
+        ValueError: for an unknown name, or `initial_values` with "random"; TypeError for
+            anything else.
+
+    Example:
+        >>> import keras_tuner
+        >>> oracle = make_oracle("evolution", objective=keras_tuner.Objective("val_accuracy", "max"),
+        ...                      max_trials=20, seed=0)
     """
     if isinstance(oracle, keras_tuner.Oracle):
         return oracle
@@ -38,10 +51,28 @@ def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=Non
             f"got {type(oracle).__name__}."
         )
     if oracle == "random":
+        if initial_values:
+            raise ValueError("oracle='random' does not take initial_values; use 'evolution' or 'reinforce'.")
         return keras_tuner.oracles.RandomSearchOracle(
             objective=objective,
             max_trials=max_trials,
             seed=keras_tuner_seed(seed),
             hyperparameters=hyperparameters,
+        )
+    if oracle == "evolution":
+        return RegularizedEvolutionOracle(
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            initial_values=initial_values,
+        )
+    if oracle == "reinforce":
+        return ReinforceOracle(
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            initial_values=initial_values,
         )
     raise ValueError(f"Unknown oracle {oracle!r}; choose one of {ORACLE_NAMES} or pass a keras_tuner.Oracle.")

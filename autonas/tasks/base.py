@@ -22,8 +22,10 @@ from autonas.engine.progress import TrialProgress, format_seconds
 from autonas.engine.tuner import SearchTuner
 from autonas.export import export_saved_model, jsonable_classes
 from autonas.oracles import ORACLE_NAMES, make_oracle
+from autonas.space.genotype import Genotype
 from autonas.space.hypermodel import CellHyperModel, CellSearchSpace
 from autonas.space.network import NetworkSize
+from autonas.space.published import PUBLISHED_CELLS
 
 OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
 # Share of `time_limit` kept for the final retraining when `retrain=True`.
@@ -36,10 +38,10 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     project_name = "search"
     rank = 2
 
-    def __init__(self, *, max_trials=10, epochs=10, final_epochs=30, time_limit=None, oracle="random",
+    def __init__(self, *, max_trials=10, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
-                 final_normal_cells=2, learning_rate=0.1, dropout=0.2):
+                 final_normal_cells=2, learning_rate=0.1, dropout=0.2, warm_start=None):
         self.max_trials = max_trials
         self.epochs = epochs
         self.final_epochs = final_epochs
@@ -59,6 +61,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.final_normal_cells = final_normal_cells
         self.learning_rate = learning_rate
         self.dropout = dropout
+        self.warm_start = warm_start
 
     # ----------------------------------------------------------------- task hooks
     def _default_operations(self):
@@ -99,7 +102,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         time_limit = parse_duration(self.time_limit)
         space = CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
                                 rank=self.rank)
-        return time_limit, space
+        initial_values = [space.values(_genotype(g)) for g in self.warm_start or ()]
+        if initial_values and not isinstance(self.oracle, str):
+            raise ValueError("warm_start works with oracle='evolution' or 'reinforce'; a keras_tuner.Oracle "
+                             "instance brings its own starting points.")
+        return time_limit, space, initial_values
 
     def fit(self, x, y=None, *, validation_split=0.2, validation_data=None):
         """Search architectures on `x, y`, then retrain the best one on all the data.
@@ -119,7 +126,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             ValueError: on bad configuration or input, before any training starts.
             RuntimeError: when no trial completed.
         """
-        time_limit, space = self._check_params()
+        time_limit, space, initial_values = self._check_params()
         seed = _seed_or_random(self.seed)
         data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed)
         deadline = Deadline(time_limit)
@@ -129,7 +136,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
                                     size=search_size, learning_rate=self.learning_rate)
         oracle = make_oracle(self.oracle, objective=OBJECTIVE, max_trials=self.max_trials, seed=seed,
-                             hyperparameters=space.hyperparameters())
+                             hyperparameters=space.hyperparameters(), initial_values=initial_values or None)
         progress = None
         if self.verbose:
             progress = TrialProgress(max_trials=oracle.max_trials or self.max_trials, deadline=search_deadline,
@@ -218,6 +225,16 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         }
         return export_saved_model(self.model_, path, metadata=metadata, probe_inputs=self._probe_inputs(),
                                   overwrite=overwrite)
+
+
+def _genotype(value):
+    """A warm-start entry: a `Genotype`, or the name of a published cell ("enas", "nasnet_a", ...)."""
+    if isinstance(value, Genotype):
+        return value
+    if isinstance(value, str) and value in PUBLISHED_CELLS:
+        return PUBLISHED_CELLS[value]
+    raise ValueError(f"warm_start entries must be Genotypes or names of published cells {sorted(PUBLISHED_CELLS)}, "
+                     f"got {value!r}.")
 
 
 def _seed_or_random(seed):

@@ -26,7 +26,9 @@ class ImageSearchClassifier(SearchClassifier):
         time_limit: wall-clock budget for the whole `fit`, seconds or a string like "10m";
             the search stops starting trials when an average trial no longer fits in its share
             (70% when `retrain`, else all of it) and returns the best so far. None: no limit.
-        oracle: "random", or any `keras_tuner.Oracle` instance.
+        oracle: "evolution" (regularized evolution, the default: see the README for the
+            measurements behind it), "reinforce" (an LSTM controller trained with REINFORCE),
+            "random", or any `keras_tuner.Oracle` instance.
         seed: None for a random run, or an int (0 included) fixing the sequence of proposed
             architectures and the data split.
         directory: where keras-tuner keeps trial records; None uses a temporary directory
@@ -43,6 +45,9 @@ class ImageSearchClassifier(SearchClassifier):
         learning_rate: initial learning rate of SGD with Nesterov momentum (cosine-decayed over
             each training).
         dropout: dropout before the softmax head.
+        warm_start: genotypes (or names of published cells: "nasnet_a", "amoebanet_a", "enas"
+            need `num_blocks=5`) to try first; with oracle "evolution" they seed the initial
+            population, with "reinforce" they are the first trials.
 
     Attributes:
         classes_: the sorted class labels.

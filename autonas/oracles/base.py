@@ -1,0 +1,208 @@
+"""What autonas's keras-tuner Oracles share: seeding, the decision encoding, learning hooks, state.
+
+Subclasses implement `populate_space(trial_id)`, `_learn(trial, reward)` (a trial completed),
+`_forget(trial)` (a trial failed for good), `_config()` and `_get_own_state()` /
+`_set_own_state()`.
+"""
+import json
+
+import keras_tuner
+import numpy as np
+
+from autonas.oracles.encoding import SpaceEncoding
+
+_COMPLETED = "COMPLETED"
+_FAILED = "FAILED"
+_RUNNING = "RUNNING"
+_STOPPED = "STOPPED"
+
+
+def _base_seed(seed):
+    # keras-tuner's Oracle does `self.seed = seed or random.randint(1, 10000)`: 0 would become a
+    # draw from Python's global RNG. Handing it a seed that is always truthy keeps that RNG
+    # untouched; keras-tuner's seed only drives its own `_random_values`, which we do not use.
+    return int(seed) % (2**31 - 1) + 1
+
+
+def _normalised(config):
+    """The config as it reads back from keras-tuner's JSON file (tuples become lists, ...)."""
+    return json.loads(json.dumps(config))
+
+
+class AutonasOracle(keras_tuner.Oracle):
+    """Base class of autonas's Oracles (not used directly).
+
+    Args:
+        objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries,
+        max_retries_per_trial, max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
+        seed: int or None. None means random; 0 is a seed like any other.
+        num_bins: options given to a continuous or finely gridded `Int`/`Float`
+            (see `SpaceEncoding`).
+        max_collisions: how many duplicate proposals in a row are drawn before falling back
+            to another way of finding an untried configuration.
+    """
+
+    def __init__(
+        self,
+        *,
+        objective=None,
+        max_trials=100,
+        hyperparameters=None,
+        seed=None,
+        num_bins=20,
+        max_collisions=20,
+        allow_new_entries=True,
+        tune_new_entries=True,
+        max_retries_per_trial=0,
+        max_consecutive_failed_trials=3,
+    ):
+        if seed is not None and (isinstance(seed, bool) or int(seed) != seed or seed < 0):
+            raise ValueError(f"seed must be None or a non-negative int, got {seed!r}.")
+        seed_sequence = np.random.SeedSequence(seed)
+        super().__init__(
+            objective=objective,
+            max_trials=max_trials,
+            hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries,
+            tune_new_entries=tune_new_entries,
+            seed=_base_seed(seed_sequence.entropy),
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        self.random_seed = None if seed is None else int(seed)
+        self.num_bins = int(num_bins)
+        self.max_collisions = int(max_collisions)
+        own, child = seed_sequence.spawn(2)
+        self.rng = np.random.default_rng(own)
+        self._child_seed = child  # for a sub-component (the controller)
+        self._encoding_cache = None
+
+    # -- helpers for subclasses --------------------------------------------------------------
+
+    def encoding(self):
+        """The `SpaceEncoding` of the current space (rebuilt when the space grows)."""
+        n = len(self.hyperparameters.space)
+        if self._encoding_cache is None or self._encoding_cache[0] != n:
+            self._encoding_cache = (n, SpaceEncoding(self.hyperparameters, num_bins=self.num_bins))
+        return self._encoding_cache[1]
+
+    def reward(self, trial):
+        """The trial's score oriented so that higher is better."""
+        score = float(trial.score)
+        return score if self.objective.direction == "max" else -score
+
+    def is_duplicate(self, values):
+        """Whether `values` were already proposed (keras-tuner's record of tried values)."""
+        # `_duplicate` is the hook keras-tuner's own oracles use for this; there is no public one.
+        return self._duplicate(values)
+
+    def random_unique(self):
+        """Random untried values, or None when `max_collisions` draws in a row were all tried."""
+        enc = self.encoding()
+        for _ in range(self.max_collisions + 1):
+            values = enc.random_values(self.rng)
+            if not self.is_duplicate(values):
+                return values
+        return None
+
+    def exhaustive_unique(self, limit=20000):
+        """An untried configuration found by enumerating the space (in random order).
+
+        The last resort before declaring the space exhausted; None when every configuration
+        was tried or the space has more than `limit` configurations over its options.
+        """
+        configs = self.encoding().enumerate(limit)
+        if configs is None:
+            return None
+        for i in self.rng.permutation(len(configs)):
+            if not self.is_duplicate(configs[i]):
+                return configs[i]
+        return None
+
+    @staticmethod
+    def running(values):
+        return {"status": _RUNNING, "values": values}
+
+    @staticmethod
+    def stopped():
+        return {"status": _STOPPED, "values": None}
+
+    def empty_space(self):
+        """Response for a space with no hyperparameters yet: one default trial, then stop."""
+        return self.stopped() if self.is_duplicate({}) else self.running({})
+
+    # -- learning hooks ----------------------------------------------------------------------
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial):
+        """Record the finished trial (keras-tuner), learn from it, then save again.
+
+        A completed trial with a finite score is learned from; a trial that failed for good
+        (FAILED, or INVALID with no retries left) is forgotten; one sent for a retry is kept
+        pending until its retry ends.
+        """
+        super().end_trial(trial)
+        trial = self.trials[trial.trial_id]
+        if trial.status == _COMPLETED and trial.score is not None and np.isfinite(trial.score):
+            self._learn(trial, self.reward(trial))
+        elif trial.status == _FAILED:
+            self._forget(trial)
+        else:
+            return  # waiting for a retry: nothing changed
+        # keras-tuner saved before we learned; save the updated state too.
+        self.save()
+
+    def _learn(self, trial, reward):
+        raise NotImplementedError
+
+    def _forget(self, trial):
+        raise NotImplementedError
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _config(self):
+        return {"num_bins": self.num_bins, "max_collisions": self.max_collisions}
+
+    def _get_own_state(self):
+        raise NotImplementedError
+
+    def _set_own_state(self, state):
+        raise NotImplementedError
+
+    def get_state(self):
+        state = super().get_state()
+        state["autonas"] = {
+            "class": type(self).__name__,
+            "config": self._config(),
+            "random_seed": self.random_seed,
+            "rng": self.rng.bit_generator.state,
+            "own": self._get_own_state(),
+        }
+        return state
+
+    def set_state(self, state):
+        """Restore a saved search.
+
+        Raises:
+            ValueError: if the saved search used another oracle class, configuration or seed
+                (resuming with a changed configuration is an error, not a silent choice).
+        """
+        saved = state.get("autonas")
+        if saved is None or saved["class"] != type(self).__name__:
+            found = None if saved is None else saved["class"]
+            raise ValueError(f"Saved oracle state is from {found}, not {type(self).__name__}.")
+        if _normalised(saved["config"]) != _normalised(self._config()):
+            raise ValueError(
+                f"Cannot resume {type(self).__name__} with a changed configuration: "
+                f"saved {saved['config']}, current {self._config()}."
+            )
+        if self.random_seed is not None and saved["random_seed"] != self.random_seed:
+            raise ValueError(
+                f"Cannot resume with seed={self.random_seed}: the search was started with "
+                f"seed={saved['random_seed']}."
+            )
+        super().set_state(state)
+        self._encoding_cache = None
+        self.random_seed = saved["random_seed"]
+        self.rng.bit_generator.state = saved["rng"]
+        self._set_own_state(saved["own"])
