@@ -126,6 +126,31 @@ def _pool(kind, size):
     return build
 
 
+def _subsample(x, strides, rank, name):
+    """Keep every `strides`-th position (size ceil(n / strides), like a 'same' strided conv)."""
+    if strides == 1:
+        return x
+    return _AVG_POOL[rank](pool_size=1, strides=strides, padding="same", name=f"{name}_subsample")(x)
+
+
+def _bidirectional_gru(x, filters, strides, rank, name):
+    """A bidirectional GRU over the sequence (filters / 2 units each way), then BN."""
+    if filters % 2:
+        raise ValueError(f"bigru needs an even number of filters, got {filters}.")
+    x = layers.Bidirectional(layers.GRU(filters // 2, return_sequences=True), name=f"{name}_bigru")(x)
+    x = _batch_norm(f"{name}_bn")(x)
+    return _subsample(x, strides, rank, name)
+
+
+def _self_attention(x, filters, strides, rank, name):
+    """Multi-head self-attention with a residual connection and layer normalisation."""
+    heads = 4 if filters % 4 == 0 and filters >= 16 else 1
+    attended = layers.MultiHeadAttention(num_heads=heads, key_dim=filters // heads, name=f"{name}_mha")(x, x)
+    x = layers.Add(name=f"{name}_residual")([x, attended])
+    x = layers.LayerNormalization(name=f"{name}_ln")(x)
+    return _subsample(x, strides, rank, name)
+
+
 def _both(name, build, has_weights=True):
     return Operation(name, frozenset({1, 2}), build, has_weights)
 
@@ -167,6 +192,8 @@ OPERATIONS = {
         _sequence("dil_conv_7", _dilated(7)),
         _sequence("max_pool_3", _pool("max", 3), has_weights=False),
         _sequence("avg_pool_3", _pool("avg", 3), has_weights=False),
+        _sequence("bigru", _bidirectional_gru),
+        _sequence("self_attention", _self_attention),
     ]
 }
 
