@@ -20,7 +20,7 @@ from autonas.space import (
     Genotype,
     NetworkSize,
 )
-from autonas.tasks import ImageSearchClassifier
+from autonas.tasks import ImageSearchClassifier, TextSearchClassifier
 
 __version__ = "0.1.0"
 
@@ -39,5 +39,6 @@ __all__ = [
     "PUBLISHED_CELLS",
     "RegularizedEvolutionOracle",
     "ReinforceOracle",
+    "TextSearchClassifier",
     "layers",
 ]

@@ -17,7 +17,7 @@ def export_saved_model(model, path, *, metadata, probe_inputs, overwrite=False):
     """Write `model` to `path` as a SavedModel with a `serve` signature, plus a JSON sidecar.
 
     The export is written next to `path`, reloaded with `tf.saved_model.load`, and compared
-    with `model.predict` on `probe_inputs`; only a model that matches within 1e-5 is moved into
+    with the Keras model on `probe_inputs`; only a model that matches within 1e-5 is moved into
     place, so a failed export leaves nothing at `path`.
 
     Args:
@@ -55,9 +55,10 @@ def export_saved_model(model, path, *, metadata, probe_inputs, overwrite=False):
 
 
 def _check_parity(model, exported_path, probe_inputs):
-    expected = np.asarray(model.predict(probe_inputs, verbose=0))
+    probe = tf.constant(probe_inputs)  # a tensor: Keras cannot predict on numpy string arrays
+    expected = np.asarray(model(probe, training=False))
     loaded = tf.saved_model.load(exported_path)  # keep a reference: its variables die with it
-    served = loaded.serve(tf.constant(probe_inputs)).numpy()
+    served = loaded.serve(probe).numpy()
     difference = float(np.max(np.abs(expected - served)))
     if not difference <= PARITY_TOLERANCE:
         raise RuntimeError(

@@ -139,4 +139,5 @@ class Genotype:
 
 def _abbreviate(op):
     return (op.replace("sep_conv_", "sep").replace("dil_conv_", "dil").replace("max_pool_", "max")
-            .replace("avg_pool_", "avg").replace("identity", "id").replace("conv_", "c"))
+            .replace("avg_pool_", "avg").replace("identity", "id").replace("self_attention", "attn")
+            .replace("conv_", "c"))

@@ -1,0 +1,99 @@
+"""Text inputs: validation, the vocabulary and sequence length, and the model's preprocessing.
+
+Raw strings reach the model; a `TextVectorization` layer with a fixed vocabulary tokenises them
+inside it, so an exported model serves raw strings and agrees with `predict_proba`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+MIN_SEQUENCE_LENGTH = 8
+MAX_SEQUENCE_LENGTH = 256
+_RESERVED_TOKENS = ("", "[UNK]")  # padding and out-of-vocabulary, added by TextVectorization itself
+
+
+def check_texts(x, name="x"):
+    """Return `x` as a 1-D numpy array of Python strings.
+
+    Accepts a list, a numpy array of any string dtype (fixed-width unicode or object) or a
+    pandas Series of str.
+
+    Raises:
+        ValueError: for empty input, a wrong shape, None/NaN items or non-string items.
+    """
+    values = x.to_numpy() if hasattr(x, "to_numpy") else x
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"{name} must be a sequence of texts, got a single string; wrap it in a list.")
+    values = np.asarray(values, dtype=object)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of texts, got shape {values.shape}.")
+    if values.size == 0:
+        raise ValueError(f"{name} is empty: pass at least one text per class.")
+    for index, item in enumerate(values):
+        if item is None or (isinstance(item, float) and np.isnan(item)):
+            raise ValueError(f"{name}[{index}] is None/NaN; drop those samples or fill them with ''.")
+        if not isinstance(item, str):
+            raise ValueError(
+                f"{name}[{index}] is a {type(item).__name__}, not a string; texts must be str "
+                "(decode bytes first, convert numbers with str())."
+            )
+    return values
+
+
+@dataclasses.dataclass(frozen=True)
+class TextInputSpec:
+    """How texts become the feature sequence the cells read.
+
+    Attributes:
+        vocabulary: tokens, most frequent first (without the padding and unknown tokens).
+        sequence_length: tokens kept per text (longer texts are cut, shorter ones padded).
+        embedding_dim: width of the token embedding.
+    """
+
+    vocabulary: tuple
+    sequence_length: int
+    embedding_dim: int
+
+    def build_inputs(self):
+        """`(inputs, features)`: a raw-string Keras Input and the embedded token sequence."""
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+        tokens = layers.TextVectorization(vocabulary=list(self.vocabulary), output_sequence_length=self.sequence_length,
+                                          name="tokenize")(inputs)
+        features = layers.Embedding(len(self.vocabulary) + len(_RESERVED_TOKENS), self.embedding_dim,
+                                    name="embed")(tokens)
+        return inputs, features
+
+    def to_dict(self):
+        return {"dtype": "string", "shape": [], "sequence_length": self.sequence_length,
+                "vocabulary_size": len(self.vocabulary)}
+
+    def check(self, x, name="x"):
+        return as_string_dataset(check_texts(x, name=name))
+
+
+def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, length_percentile=95):
+    """Adapt a vocabulary on `texts` and pick the sequence length (the `length_percentile`-th
+    percentile of token counts, within [8, 256]) unless `sequence_length` is given."""
+    adapter = layers.TextVectorization(max_tokens=max_vocabulary + len(_RESERVED_TOKENS))
+    adapter.adapt(tf.constant(texts.astype(str)))
+    vocabulary = tuple(token for token in adapter.get_vocabulary() if token not in _RESERVED_TOKENS)
+    if not vocabulary:
+        raise ValueError("The training texts contain no words; check that x holds the texts.")
+    if sequence_length is None:
+        tokenized = adapter(tf.constant(texts.astype(str)))
+        counts = np.count_nonzero(np.asarray(tokenized), axis=1)
+        sequence_length = int(np.clip(np.ceil(np.percentile(counts, length_percentile)), MIN_SEQUENCE_LENGTH,
+                                      MAX_SEQUENCE_LENGTH))
+    return TextInputSpec(vocabulary=vocabulary, sequence_length=int(sequence_length), embedding_dim=int(embedding_dim))
+
+
+def as_string_dataset(texts, batch_size=256):
+    """Batched `tf.data` of raw strings (Keras cannot take numpy string arrays directly)."""
+    return tf.data.Dataset.from_tensor_slices(tf.constant(np.asarray(texts).astype(str))).batch(batch_size)

@@ -1,0 +1,94 @@
+"""Text classification by architecture search over 1-D cells; raw strings in, raw strings served."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from autonas.data import text as text_data
+from autonas.data.labels import check_labels, encode_labels, fit_classes
+from autonas.data.pipeline import from_arrays, split_arrays
+from autonas.space.operations import operations_for_rank
+from autonas.tasks.base import SearchClassifier
+
+TEXT_OPERATIONS = operations_for_rank(1)
+
+
+class TextSearchClassifier(SearchClassifier):
+    """Search 1-D cells over embedded tokens for a text classifier, then retrain the best.
+
+    Tokenisation (`TextVectorization` with a vocabulary adapted on the training texts) and the
+    embedding live inside the model, so the exported SavedModel takes a batch of raw strings.
+    Parameters shared with `ImageSearchClassifier` mean the same; the text-only ones are:
+
+    Args:
+        max_vocabulary: most frequent tokens kept (others map to the unknown token).
+        sequence_length: tokens kept per text; None picks the 95th percentile of the training
+            texts' token counts, within [8, 256].
+        embedding_dim: width of the token embedding.
+
+    Example:
+        >>> clf = TextSearchClassifier(max_trials=2, epochs=2, verbose=0, seed=0)
+        >>> clf.fit(["good film", "bad film", ...], ["pos", "neg", ...])     # doctest: +SKIP
+        >>> clf.predict(["a good one"])                                        # doctest: +SKIP
+    """
+
+    project_name = "text_search"
+    rank = 1
+
+    def __init__(self, *, max_trials=10, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
+                 seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
+                 num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
+                 final_normal_cells=2, learning_rate=0.1, dropout=0.2, warm_start=None, max_vocabulary=20000,
+                 sequence_length=None, embedding_dim=64):
+        super().__init__(max_trials=max_trials, epochs=epochs, final_epochs=final_epochs, time_limit=time_limit,
+                         oracle=oracle, seed=seed, directory=directory, overwrite=overwrite, verbose=verbose,
+                         retrain=retrain, batch_size=batch_size, num_blocks=num_blocks, operations=operations,
+                         search_filters=search_filters, search_normal_cells=search_normal_cells,
+                         final_filters=final_filters, final_normal_cells=final_normal_cells,
+                         learning_rate=learning_rate, dropout=dropout, warm_start=warm_start)
+        self.max_vocabulary = max_vocabulary
+        self.sequence_length = sequence_length
+        self.embedding_dim = embedding_dim
+
+    def _default_operations(self):
+        return TEXT_OPERATIONS
+
+    def _check_params(self):
+        for name in ("max_vocabulary", "embedding_dim"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if self.sequence_length is not None and (not isinstance(self.sequence_length, numbers.Integral)
+                                                 or self.sequence_length < 1):
+            raise ValueError(f"sequence_length must be None or a positive integer, got {self.sequence_length!r}.")
+        return super()._check_params()
+
+    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed):
+        texts = text_data.check_texts(x)
+        y = check_labels(y, len(texts))
+        classes = fit_classes(y)
+        labels = encode_labels(y, classes)
+        if validation_data is not None:
+            try:
+                x_val, y_val = validation_data
+            except (TypeError, ValueError):
+                raise ValueError("validation_data must be a pair (x_val, y_val).") from None
+            x_train, y_train = texts, labels
+            x_val = text_data.check_texts(x_val, name="validation x")
+            y_val = encode_labels(check_labels(y_val, len(x_val)), classes)
+        else:
+            x_train, x_val, y_train, y_val = split_arrays(texts, labels, validation_split, seed)
+        spec = text_data.spec_from_texts(x_train, max_vocabulary=self.max_vocabulary,
+                                         sequence_length=self.sequence_length, embedding_dim=self.embedding_dim)
+        data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=self.batch_size,
+                           seed=seed)
+        return data, spec, classes
+
+    def _check_predict_inputs(self, x):
+        return self.input_spec_.check(x)
+
+    def _probe_inputs(self):
+        words = list(self.input_spec_.vocabulary[:50]) or ["text"]
+        long_text = " ".join(words * (4 * self.input_spec_.sequence_length // len(words) + 1))
+        return np.array(["", "unseen wörds ✓ 文字", words[0], long_text, " ".join(words[:5]).upper()])
