@@ -545,7 +545,8 @@ def run_kerastuner(split, budget, epochs, args):
                          "plain_val_accuracy": float(history.history["val_accuracy"][-1])})
         overhead = {
             "system": "kerastuner", "dataset": split.name, "epochs": epochs, "trial": best_trial.trial_id,
-            "model": ", ".join(f"{k}={v:.2g}" if isinstance(v, float) else f"{k}={v}" for k, v in best_hp.values.items()),
+            "model": ", ".join(f"{k}={v:.2g}" if isinstance(v, float) else f"{k}={v}"
+                               for k, v in best_hp.values.items()),
             "params": int(model.count_params()), "tuner_trial_s": best_interval,
             "tuner_inside_run_trial_s": tuner.inside[best_trial.trial_id],
             "mean_trial_s": (ordered[-1] - ordered[0]) / max(len(ordered) - 1, 1), "first_trial": index == 0,
@@ -710,7 +711,8 @@ def run_autokeras(split, budget, epochs, args):
             result["partial"] = best
             notes.append(f"best completed trial {best['trial']} ({best['block_type']}): val acc "
                          f"{fmt(best.get('metrics', {}).get('val_accuracy'), '.4f')}, its model's test acc "
-                         f"{fmt(best.get('test_accuracy'), '.4f')}, {best.get('params')} params (search-split model; fit never returned one)")
+                         f"{fmt(best.get('test_accuracy'), '.4f')}, {best.get('params')} params "
+                         "(search-split model; fit never returned one)")
     result["notes"] = "; ".join(notes)
     return result, None
 
@@ -736,7 +738,8 @@ def results_table(split, rows):
 
 def overhead_table(rows):
     lines = ["### Per-trial overhead: tuner wall time of the best trial / plain build + fit of the same model", "",
-             "| system | dataset | epochs | params | tuner trial wall (s) | plain build+fit, mean (range) (s) | ratio | "
+             "| system | dataset | epochs | params | tuner trial wall (s) | "
+             "plain build+fit, mean (range) (s) | ratio | "
              "inside run_trial (s) | ratio | mean trial wall (s) | model |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
@@ -745,7 +748,8 @@ def overhead_table(rows):
         spread = f" ({min(runs):.1f}–{max(runs):.1f})" if len(runs) > 1 else ""
         lines.append(
             f"| {r['system']} | {r['dataset']} | {r['epochs']} | {r['params']:,} | {r['tuner_trial_s']:.1f}{first} | "
-            f"{r['plain_s']:.1f}{spread} | {r['tuner_trial_s'] / r['plain_s']:.2f} | {r['tuner_inside_run_trial_s']:.1f} | "
+            f"{r['plain_s']:.1f}{spread} | {r['tuner_trial_s'] / r['plain_s']:.2f} | "
+            f"{r['tuner_inside_run_trial_s']:.1f} | "
             f"{r['tuner_inside_run_trial_s'] / r['plain_s']:.2f} | {r['mean_trial_s']:.1f} | "
             f"{r['model'][:70].replace('|', '/')} |")
     return "\n".join(lines)
@@ -811,7 +815,8 @@ def main(argv=None):
                 result = {"system": system, "dataset": name, "budget_s": budget, "epochs_per_trial": epochs,
                           "finished": False, "error": repr(error), "notes": f"CRASHED: {error!r}"[:300]}
                 overhead = None
-            say(f"   -> {json.dumps({k: result.get(k) for k in ('trials_finished', 'test_accuracy', 'params', 'wall_s', 'notes')}, default=str)}")
+            brief = {k: result.get(k) for k in ("trials_finished", "test_accuracy", "params", "wall_s", "notes")}
+            say(f"   -> {json.dumps(brief, default=str)}")
             rows.append(result)
             report["results"].append(result)
             if overhead is not None:

@@ -48,6 +48,6 @@ def test_pipeline_with_reshaping_transformer(digits, tiny):
 def test_cross_val_score_with_a_tiny_budget(digits, tiny):
     images, target = digits
     clf = ImageSearchClassifier(**{**tiny, "epochs": 6, "batch_size": 32, "retrain": False})
-    scores = cross_val_score(clf, images[:300], target[:300], cv=2)
+    scores = cross_val_score(clf, images[:600], target[:600], cv=2)
     assert scores.shape == (2,)
     assert np.all((scores > 0.2) & (scores <= 1.0))
