@@ -18,6 +18,6 @@ def digits():
 @pytest.fixture(scope="session")
 def tiny():
     """Classifier arguments for a search small enough to trace and train in seconds."""
-    return dict(max_trials=1, epochs=3, final_epochs=3, num_blocks=2, search_filters=8, final_filters=8,
+    return dict(max_trials=1, epochs=5, final_epochs=5, num_blocks=2, search_filters=8, final_filters=8,
                 search_normal_cells=1, final_normal_cells=1, operations=["conv_3x3", "max_pool_3x3", "identity"],
-                batch_size=64, verbose=0, seed=0)
+                batch_size=32, verbose=0, seed=0)

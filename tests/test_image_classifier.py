@@ -41,7 +41,7 @@ def test_predictions_are_classes_and_probabilities(fitted):
     predictions = clf.predict(x_test)
     assert set(predictions) <= set(clf.classes_)
     np.testing.assert_array_equal(predictions, clf.classes_[probabilities.argmax(axis=1)])
-    # A 3-epoch search on 600 images is far from converged, but must beat chance (0.1) clearly.
+    # A 5-epoch search on 600 images is far from converged, but must beat chance (0.1) clearly.
     assert clf.score(x_test, y_test) > 0.5
 
 

@@ -39,7 +39,8 @@ def _flat_to_images(x):
 def test_pipeline_with_reshaping_transformer(digits, tiny):
     images, target = digits
     flat = images.reshape(len(images), -1).astype("float64")  # as sklearn users hold tabular digits
-    pipe = make_pipeline(FunctionTransformer(_flat_to_images), ImageSearchClassifier(**{**tiny, "retrain": False}))
+    searcher = ImageSearchClassifier(**{**tiny, "epochs": 6, "batch_size": 32, "retrain": False})
+    pipe = make_pipeline(FunctionTransformer(_flat_to_images), searcher)
     pipe.fit(flat[:400], target[:400])
     assert pipe.predict(flat[400:450]).shape == (50,)
     assert pipe.score(flat[400:600], target[400:600]) > 0.3
