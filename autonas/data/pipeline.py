@@ -27,10 +27,6 @@ class PreparedData:
     train_size: int
     validation_size: int
 
-    def steps_per_epoch(self, batch_size, *, full=False):
-        size = self.train_size + self.validation_size if full else self.train_size
-        return max(1, -(-size // batch_size))
-
 
 def split_arrays(x, y, validation_split, seed):
     """Hold out `validation_split` of the samples, stratified by class where every class allows it."""
@@ -77,10 +73,3 @@ def from_datasets(train, validation, *, train_size, validation_size, batch_size,
         train_size=train_size,
         validation_size=validation_size,
     )
-
-
-def seed_or_random(seed):
-    """`seed` itself, or a fresh random one when None (so every component can be given an int)."""
-    if seed is None:
-        return int(np.random.default_rng().integers(2**31 - 1))
-    return int(seed)
