@@ -56,7 +56,8 @@ def test_bad_data_is_rejected_before_training(tmp_path, x, y, message):
     (dict(oracle="genetic"), "oracle must be one of"),
     (dict(seed=-1), "seed must be None or a non-negative integer"),
     (dict(operations=["conv_9x9"]), "Unknown operation"),
-    (dict(learning_rate=0), "learning_rate must be a positive number"),
+    (dict(learning_rate=0), "learning_rate must be None or a positive number"),
+    (dict(optimizer="rmsprop"), "optimizer must be one of"),
 ])
 def test_bad_configuration_is_rejected_before_training(tmp_path, params, message):
     runs = tmp_path / "runs"

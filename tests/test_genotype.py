@@ -80,3 +80,24 @@ def test_space_rejects_genotypes_it_cannot_express():
         CellSearchSpace(operations=["conv_9x9"])
     with pytest.raises(ValueError, match="does not work on 2-D"):
         CellSearchSpace(operations=["conv_3"], rank=2)
+
+
+def test_a_genotype_without_reduction_cell_round_trips_and_prints_one_cell():
+    genotype = Genotype(normal=_genotype().normal)
+    assert Genotype.from_json(genotype.to_json()) == genotype
+    assert "reduce" not in str(genotype) and genotype.summary().startswith("N[") and "R[" not in genotype.summary()
+    assert genotype.operations == genotype.normal.operations
+
+
+def test_a_space_without_reduction_cell_searches_only_the_normal_cell():
+    space = CellSearchSpace(num_blocks=2, reduction_cell=False)
+    names = list(space.hyperparameters().values)
+    assert names and all(name.startswith("normal_") for name in names)
+    # A published genotype warm-starts such a space through its normal cell alone.
+    published = PUBLISHED_CELLS["enas"]
+    values = CellSearchSpace(num_blocks=5, reduction_cell=False).values(published)
+    hp = keras_tuner.HyperParameters()
+    hp.values.update(values)
+    assert CellSearchSpace(num_blocks=5, reduction_cell=False).declare(hp) == Genotype(normal=published.normal)
+    with pytest.raises(ValueError, match="no reduce cell"):
+        CellSearchSpace(num_blocks=2).values(Genotype(normal=_genotype().normal))

@@ -49,11 +49,11 @@ def test_leaderboard_lists_every_trial_best_first(fitted):
     clf, _, _ = fitted
     board = clf.leaderboard()
     assert isinstance(board, pd.DataFrame)
-    assert list(board.columns) == ["trial", "architecture", "score", "params", "seconds", "status"]
+    assert list(board.columns) == ["trial", "architecture", "score", "params", "epochs", "seconds", "status"]
     assert len(board) == 2
     assert board["score"].is_monotonic_decreasing
     assert (board["status"] == "COMPLETED").all()
-    assert (board["params"] > 0).all() and (board["seconds"] > 0).all()
+    assert (board["params"] > 0).all() and (board["seconds"] > 0).all() and (board["epochs"] == 5).all()
     assert board.loc[0, "architecture"] == str(clf.best_genotype_)
 
 
@@ -116,6 +116,17 @@ def test_time_limit_stops_starting_trials(digits, tiny):
     clf = ImageSearchClassifier(**{**tiny, "max_trials": 20, "epochs": 1, "time_limit": 1, "retrain": False})
     clf.fit(images[:300], target[:300])
     assert len(clf.leaderboard()) == 1  # the first trial always runs; then the budget is spent
+
+
+def test_time_limit_shortens_a_trial_that_would_overrun_it(digits, tiny):
+    images, target = digits
+    clf = ImageSearchClassifier(**{**tiny, "epochs": 1000, "time_limit": 8, "retrain": False})
+    clf.fit(images[:300], target[:300])
+    trial = clf.leaderboard().iloc[0]
+    assert 2 <= trial["epochs"] < 1000  # 1000 epochs take minutes; the schedule was cut to the deadline
+    assert clf.search_seconds_ < 8 + 15  # the first two epochs (with tracing) may pass the deadline
+    # The shortened trial is still validated after its last epoch and counts.
+    assert trial["status"] == "COMPLETED" and 0.0 <= trial["score"] <= 1.0
 
 
 def test_validation_data_scores_the_trials(digits, tiny):

@@ -12,6 +12,12 @@ def test_reductions_keep_every_side_at_least_two_long(spatial, expected):
     assert default_reductions(spatial) == expected
 
 
+@pytest.mark.parametrize("length, expected", [(8, 0), (16, 0), (32, 0), (63, 0), (64, 1), (127, 1), (128, 2),
+                                              (256, 2)])
+def test_sequences_keep_at_least_32_positions(length, expected):
+    assert default_reductions((length,)) == expected
+
+
 @pytest.mark.parametrize("name", sorted(PUBLISHED_CELLS))
 def test_published_cells_build_and_predict(name):
     inputs = keras.Input((8, 8, 3))
@@ -55,3 +61,13 @@ def test_published_cell_model_round_trips_through_keras_file(tmp_path):
 def test_invalid_sizes_are_rejected(kwargs):
     with pytest.raises(ValueError):
         NetworkSize(**kwargs)
+
+
+def test_a_genotype_without_reduction_cell_builds_only_without_reductions():
+    genotype = autonas.Genotype(normal=autonas.Cell.from_blocks([autonas.Block(0, "conv_3", 1, "identity")]))
+    short = keras.Input((16, 8))  # 16 positions: no reductions by default
+    model = build_classifier(genotype, inputs=short, features=short, num_classes=3, size=NetworkSize(filters=4))
+    assert not [layer for layer in model.layers if layer.name.startswith("reduce")]
+    long = keras.Input((128, 8))  # 128 positions: two reductions
+    with pytest.raises(ValueError, match="no reduction cell"):
+        build_classifier(genotype, inputs=long, features=long, num_classes=3, size=NetworkSize(filters=4))

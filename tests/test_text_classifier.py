@@ -49,6 +49,22 @@ def test_fit_predict_on_lists_of_strings(fitted_text):
     assert clf.score(texts, labels) > 0.8  # topic words make this easy: a working model must get it
 
 
+def test_short_texts_search_no_reduction_cell(fitted_text):
+    # 7-word sentences give 8 positions, which no reduction would leave long enough.
+    assert fitted_text.best_genotype_.reduce is None
+    assert not [layer for layer in fitted_text.model_.layers if layer.name.startswith("reduce")]
+    assert fitted_text.leaderboard()["architecture"].str.contains("reduce").sum() == 0
+
+
+def test_long_texts_get_a_reduction_cell(text_tiny):
+    texts, labels = _corpus(120, seed=3)
+    long_texts = [" ".join([text] * 12) for text in texts]  # about 84 tokens: one reduction
+    clf = TextSearchClassifier(**{**text_tiny, "epochs": 1, "retrain": False}).fit(long_texts, labels)
+    assert clf.input_spec_.sequence_length >= 64
+    assert clf.best_genotype_.reduce is not None
+    assert [layer for layer in clf.model_.layers if layer.name.startswith("reduce1_")]
+
+
 @pytest.mark.parametrize("form", ["list", "unicode_array", "object_array", "series", "column"])
 def test_every_input_form_gives_the_same_probabilities(fitted_text, form):
     texts, _ = _corpus(20, seed=2)

@@ -41,6 +41,11 @@ class ImageInputSpec:
         x = layers.Normalization(axis=-1, mean=list(self.mean), variance=list(self.variance), name="normalize")(x)
         return inputs, x
 
+    @property
+    def spatial_shape(self):
+        """The shape the cells see, without channels: (height, width)."""
+        return tuple(self.shape[:2])
+
     def to_dict(self):
         return {"shape": list(self.shape), "dtype": self.dtype}
 

@@ -70,6 +70,11 @@ class TextInputSpec:
                                     name="embed")(tokens)
         return inputs, features
 
+    @property
+    def spatial_shape(self):
+        """The shape the cells see, without channels: one position per token."""
+        return (self.sequence_length,)
+
     def to_dict(self):
         return {"dtype": "string", "shape": [], "sequence_length": self.sequence_length,
                 "vocabulary_size": len(self.vocabulary)}

@@ -17,7 +17,7 @@ class TrialProgress:
     """Prints `trial 3/10 | <architecture> | val_accuracy 0.9650 | 12.3s | 4m10s left`.
 
     Args:
-        max_trials: total trials planned.
+        max_trials: total trials planned, or None when only the time limit ends the search.
         describe: callable mapping a trial's hyperparameters to a short architecture summary.
         deadline: the search `Deadline` (for the time left), or None.
         stream: where to print.
@@ -33,7 +33,8 @@ class TrialProgress:
     def __call__(self, tuner, trial):
         self.done += 1
         objective = tuner.oracle.objective.name
-        parts = [f"trial {self.done}/{self.max_trials}", self.describe(trial.hyperparameters)]
+        count = f"trial {self.done}" + (f"/{self.max_trials}" if self.max_trials else "")
+        parts = [count, self.describe(trial.hyperparameters)]
         if trial.metrics.exists(objective):
             parts.append(f"{objective} {trial.metrics.get_last_value(objective):.4f}")
         else:

@@ -85,12 +85,15 @@ class SearchTuner(keras_tuner.Tuner):
         with self._strategy_scope():
             model = self.hypermodel.build(trial.hyperparameters)
         timer = EpochTimer()
-        # Validate once, after the last epoch: the score is that epoch's, and each extra
-        # validation pass costs time. shuffle=False: the datasets shuffle themselves.
-        history = model.fit(train_data, validation_data=validation_data, epochs=epochs, verbose=verbose,
-                            validation_freq=epochs, shuffle=False, callbacks=[*callbacks, timer])
+        # shuffle=False: the datasets shuffle themselves.
+        history = model.fit(train_data, epochs=epochs, verbose=verbose, shuffle=False, callbacks=[*callbacks, timer])
+        # Validate once, after the last epoch run (a callback may stop training early to meet
+        # the deadline): the score is that epoch's, and each extra validation pass costs time.
+        scores = model.evaluate(validation_data, verbose=0, return_dict=True)
         model.save_weights(self.weights_path(trial.trial_id))
         metrics = {name: float(values[-1]) for name, values in history.history.items()}
+        metrics.update({f"val_{name}": float(value) for name, value in scores.items()})
+        metrics["epochs"] = float(len(timer.durations))
         metrics["params"] = float(model.count_params())
         metrics["epoch_seconds"] = timer.steady_epoch_seconds()
         metrics["seconds"] = time.monotonic() - start

@@ -101,17 +101,22 @@ class Cell:
 
 @dataclasses.dataclass(frozen=True)
 class Genotype:
-    """A full architecture: one normal cell and one reduction cell."""
+    """A full architecture: one normal cell and one reduction cell.
+
+    `reduce` is None for networks without reduction cells (short sequences): searching a cell
+    the network never builds would only add decisions that change nothing.
+    """
 
     normal: Cell
-    reduce: Cell
+    reduce: Cell | None = None
 
     def to_dict(self):
-        return {"normal": self.normal.to_dict(), "reduce": self.reduce.to_dict()}
+        return {"normal": self.normal.to_dict(), "reduce": None if self.reduce is None else self.reduce.to_dict()}
 
     @classmethod
     def from_dict(cls, data):
-        return cls(normal=Cell.from_dict(data["normal"]), reduce=Cell.from_dict(data["reduce"]))
+        reduce = data.get("reduce")
+        return cls(normal=Cell.from_dict(data["normal"]), reduce=None if reduce is None else Cell.from_dict(reduce))
 
     def to_json(self):
         """A JSON string; `Genotype.from_json` restores an equal genotype."""
@@ -122,18 +127,21 @@ class Genotype:
         return cls.from_dict(json.loads(text))
 
     @property
+    def cells(self):
+        """`{"normal": Cell, "reduce": Cell}`, without the reduction cell when there is none."""
+        return {"normal": self.normal, **({} if self.reduce is None else {"reduce": self.reduce})}
+
+    @property
     def operations(self):
-        return self.normal.operations + self.reduce.operations
+        return tuple(op for cell in self.cells.values() for op in cell.operations)
 
     def __str__(self):
-        return f"normal: {self.normal} | reduce: {self.reduce}"
+        return " | ".join(f"{name}: {cell}" for name, cell in self.cells.items())
 
     def summary(self, width=60):
         """A short one-line form for progress output: operations per cell, abbreviated."""
-        def short(cell):
-            return ",".join(_abbreviate(op) for op in cell.operations)
-
-        text = f"N[{short(self.normal)}] R[{short(self.reduce)}]"
+        text = " ".join(f"{name[0].upper()}[{','.join(_abbreviate(op) for op in cell.operations)}]"
+                        for name, cell in self.cells.items())
         return text if len(text) <= width else text[: width - 3] + "..."
 
 

@@ -33,15 +33,18 @@ class CellSearchSpace:
         operations: operation names from the registry (all must support `rank`).
         num_blocks: blocks per cell (B; NASNet uses 5, DARTS 4).
         rank: 2 for images, 1 for sequences.
+        reduction_cell: whether to search a reduction cell too; False for networks without
+            reductions (see `autonas.space.network.default_reductions`).
     """
 
-    def __init__(self, operations=IMAGE_OPERATIONS, num_blocks=4, rank=2):
+    def __init__(self, operations=IMAGE_OPERATIONS, num_blocks=4, rank=2, reduction_cell=True):
         self.operations = tuple(operations)
         check_operations(self.operations, rank)
         if int(num_blocks) < 1:
             raise ValueError(f"num_blocks must be at least 1, got {num_blocks}.")
         self.num_blocks = int(num_blocks)
         self.rank = rank
+        self.cell_types = CELL_TYPES if reduction_cell else CELL_TYPES[:1]
 
     @staticmethod
     def _name(cell, block, slot, what):
@@ -50,7 +53,7 @@ class CellSearchSpace:
     def declare(self, hp):
         """Declare (or read) this space's hyperparameters on `hp` and return the genotype."""
         cells = {}
-        for cell in CELL_TYPES:
+        for cell in self.cell_types:
             blocks = []
             for index in range(self.num_blocks):
                 chosen = {}
@@ -71,12 +74,16 @@ class CellSearchSpace:
     def values(self, genotype):
         """The hyperparameter values that encode `genotype` (e.g. to warm-start a search).
 
+        A space without a reduction cell ignores the genotype's reduction cell.
+
         Raises:
             ValueError: if the genotype does not fit this space (block count, operations).
         """
         values = {}
-        for cell_type in CELL_TYPES:
+        for cell_type in self.cell_types:
             cell = getattr(genotype, cell_type)
+            if cell is None:
+                raise ValueError(f"The genotype has no {cell_type} cell, but this space searches one.")
             if len(cell.blocks) != self.num_blocks:
                 raise ValueError(
                     f"The {cell_type} cell has {len(cell.blocks)} blocks but the space has {self.num_blocks}; "
@@ -96,6 +103,26 @@ class CellSearchSpace:
         return values
 
 
+OPTIMIZERS = ("sgd", "adam")
+# Peak learning rates used when none is given: NASNet/DARTS's SGD setting, and the Adam rate that
+# did best on four text data sets (README, "Text defaults").
+DEFAULT_LEARNING_RATES = {"sgd": 0.1, "adam": 3e-3}
+
+
+def check_optimizer(name):
+    """`name` if it is one of `OPTIMIZERS`, else a ValueError naming the choices."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}.")
+    return name
+
+
+def make_optimizer(name, learning_rate):
+    """A fresh Keras optimizer called `name` (see `OPTIMIZERS`)."""
+    if check_optimizer(name) == "sgd":
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9, nesterov=True)
+    return keras.optimizers.Adam(learning_rate=learning_rate)
+
+
 class CellHyperModel(keras_tuner.HyperModel):
     """Builds compiled classifiers from the cell space.
 
@@ -105,18 +132,20 @@ class CellHyperModel(keras_tuner.HyperModel):
             preprocessed tensor the cells start from (owned by the task: pixels, text...).
         num_classes: number of classes.
         size: the `NetworkSize` used for search trials.
-        learning_rate: initial learning rate of SGD with Nesterov momentum 0.9, the optimizer of
-            NASNet, ENAS and DARTS (autonas's trainers decay it per epoch with
-            `autonas.engine.budget.CosineEpochs`).
+        optimizer: "sgd" (Nesterov momentum 0.9, the optimizer of NASNet, ENAS and DARTS) or
+            "adam" (which moves rarely seen rows of an embedding table much faster).
+        learning_rate: the optimizer's initial learning rate (autonas's trainers decay it per
+            epoch with `autonas.engine.budget.CosineEpochs`).
     """
 
-    def __init__(self, space, *, inputs_builder, num_classes, size=NetworkSize(), learning_rate=0.1,
-                 name="cell_classifier"):
+    def __init__(self, space, *, inputs_builder, num_classes, size=NetworkSize(), optimizer="sgd",
+                 learning_rate=0.1, name="cell_classifier"):
         super().__init__(name=name)
         self.space = space
         self.inputs_builder = inputs_builder
         self.num_classes = int(num_classes)
         self.size = size
+        self.optimizer = check_optimizer(optimizer)
         self.learning_rate = float(learning_rate)
 
     def build(self, hp):
@@ -127,7 +156,7 @@ class CellHyperModel(keras_tuner.HyperModel):
         inputs, features = self.inputs_builder()
         model = build_classifier(genotype, inputs=inputs, features=features, num_classes=self.num_classes,
                                  size=size or self.size)
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=self.learning_rate, momentum=0.9, nesterov=True),
+        model.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         # Creating the optimizer's slots now, outside `fit`, spares the first training step a
         # second trace (tf.function retraces when variables are created in its first call).

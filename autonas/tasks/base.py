@@ -23,11 +23,13 @@ from autonas.engine.tuner import SearchTuner
 from autonas.export import export_saved_model, jsonable_classes
 from autonas.oracles import ORACLE_NAMES, make_oracle
 from autonas.space.genotype import Genotype
-from autonas.space.hypermodel import CellHyperModel, CellSearchSpace
-from autonas.space.network import NetworkSize
+from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, CellHyperModel, CellSearchSpace, check_optimizer
+from autonas.space.network import NetworkSize, default_reductions
 from autonas.space.published import PUBLISHED_CELLS
 
 OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
+# Trials of a search with neither `max_trials` nor `time_limit`.
+DEFAULT_MAX_TRIALS = 10
 # Share of `time_limit` kept for the final retraining when `retrain=True`.
 RETRAIN_SHARE = 0.3
 
@@ -38,10 +40,10 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     project_name = "search"
     rank = 2
 
-    def __init__(self, *, max_trials=10, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
+    def __init__(self, *, max_trials=None, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
-                 final_normal_cells=2, learning_rate=0.1, dropout=0.2, warm_start=None):
+                 final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None):
         self.max_trials = max_trials
         self.epochs = epochs
         self.final_epochs = final_epochs
@@ -59,6 +61,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.search_normal_cells = search_normal_cells
         self.final_filters = final_filters
         self.final_normal_cells = final_normal_cells
+        self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.dropout = dropout
         self.warm_start = warm_start
@@ -82,31 +85,40 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------- fit
     def _check_params(self):
         """Validate the configuration before touching data or disk."""
-        for name, minimum in [("max_trials", 1), ("epochs", 1), ("final_epochs", 1), ("batch_size", 1),
+        if self.max_trials is not None:
+            _check_integer("max_trials", self.max_trials, 1)
+        for name, minimum in [("epochs", 1), ("final_epochs", 1), ("batch_size", 1),
                               ("num_blocks", 1), ("search_filters", 2), ("search_normal_cells", 1),
                               ("final_filters", 2), ("final_normal_cells", 1)]:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+            _check_integer(name, getattr(self, name), minimum)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)
                                       or self.seed < 0):
             raise ValueError(f"seed must be None or a non-negative integer, got {self.seed!r}.")
         if not (isinstance(self.oracle, keras_tuner.Oracle) or self.oracle in ORACLE_NAMES):
             raise ValueError(f"oracle must be one of {ORACLE_NAMES} or a keras_tuner.Oracle, got {self.oracle!r}.")
-        if not (isinstance(self.learning_rate, numbers.Real) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
+        check_optimizer(self.optimizer)
+        if self.learning_rate is not None and not (isinstance(self.learning_rate, numbers.Real)
+                                                   and not isinstance(self.learning_rate, bool)
+                                                   and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be None or a positive number, got {self.learning_rate!r}.")
         if not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         if self.verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be 0, 1 or 2, got {self.verbose!r}.")
         time_limit = parse_duration(self.time_limit)
-        space = CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
-                                rank=self.rank)
-        initial_values = [space.values(_genotype(g)) for g in self.warm_start or ()]
-        if initial_values and not isinstance(self.oracle, str):
+        # Checked against the space with both cells; `_search_space` drops what the data don't need.
+        self._warm_start_values(self._search_space(reduction_cell=True))
+        if self.warm_start and not isinstance(self.oracle, str):
             raise ValueError("warm_start works with oracle='evolution' or 'reinforce'; a keras_tuner.Oracle "
                              "instance brings its own starting points.")
-        return time_limit, space, initial_values
+        return time_limit
+
+    def _search_space(self, reduction_cell):
+        return CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
+                               rank=self.rank, reduction_cell=reduction_cell)
+
+    def _warm_start_values(self, space):
+        return [space.values(_genotype(g)) for g in self.warm_start or ()]
 
     def fit(self, x, y=None, *, validation_split=0.2, validation_data=None):
         """Search architectures on `x, y`, then retrain the best one on all the data.
@@ -126,26 +138,35 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             ValueError: on bad configuration or input, before any training starts.
             RuntimeError: when no trial completed.
         """
-        time_limit, space, initial_values = self._check_params()
+        time_limit = self._check_params()
         seed = _seed_or_random(self.seed)
         data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed)
+        # Networks on short sequences have no reduction cells, so there is none to search.
+        space = self._search_space(reduction_cell=default_reductions(spec.spatial_shape) > 0)
+        initial_values = self._warm_start_values(space)
         deadline = Deadline(time_limit)
         search_deadline = deadline.sub(1.0 - RETRAIN_SHARE) if self.retrain else deadline
         search_size = NetworkSize(filters=self.search_filters, normal_cells=self.search_normal_cells,
                                   dropout=self.dropout)
+        learning_rate = self._learning_rate()
         hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
-                                    size=search_size, learning_rate=self.learning_rate)
-        oracle = make_oracle(self.oracle, objective=OBJECTIVE, max_trials=self.max_trials, seed=seed,
+                                    size=search_size, optimizer=self.optimizer, learning_rate=learning_rate)
+        max_trials = self.max_trials
+        if max_trials is None and time_limit is None:
+            max_trials = DEFAULT_MAX_TRIALS
+        oracle = make_oracle(self.oracle, objective=OBJECTIVE, max_trials=max_trials, seed=seed,
                              hyperparameters=space.hyperparameters(), initial_values=initial_values or None)
         progress = None
         if self.verbose:
-            progress = TrialProgress(max_trials=oracle.max_trials or self.max_trials, deadline=search_deadline,
+            progress = TrialProgress(max_trials=oracle.max_trials, deadline=search_deadline,
                                      describe=lambda hp: space.declare(hp.copy()).summary())
         with self._working_directory() as directory:
             tuner = SearchTuner(hypermodel, oracle, deadline=search_deadline, on_trial_done=progress,
                                 directory=directory, project_name=self.project_name, overwrite=self.overwrite)
+            # A trial that would run past the search deadline (in practice the first, before
+            # any pace is known) shortens its schedule to end on time.
             tuner.search(data.train, validation_data=data.validation, epochs=self.epochs, verbose=0,
-                         callbacks=[CosineEpochs(self.learning_rate, self.epochs)])
+                         callbacks=[CosineEpochs(learning_rate, self.epochs, search_deadline)])
             best_trials = tuner.oracle.get_best_trials(1)
             if not best_trials:
                 raise RuntimeError(_no_trial_message(tuner))
@@ -158,6 +179,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.best_score_ = float(best.score)
         self.search_seconds_ = deadline.elapsed
         return self
+
+    def _learning_rate(self):
+        if self.learning_rate is None:
+            return DEFAULT_LEARNING_RATES[self.optimizer]
+        return float(self.learning_rate)
 
     def _working_directory(self):
         if self.directory is None:
@@ -182,7 +208,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                     self._say(f"retraining the best architecture ({model.count_params():,} parameters) for up to "
                               f"{epochs} epochs" + (f", {format_seconds(deadline.remaining)} left"
                                                     if deadline.remaining is not None else ""))
-                    schedule = CosineEpochs(self.learning_rate, epochs, deadline, min_epochs=self.epochs)
+                    schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline, min_epochs=self.epochs)
                     model.fit(data.full, epochs=epochs, verbose=2 if self.verbose == 2 else 0, shuffle=False,
                               callbacks=[schedule])
                     self.retrained_size_ = size
@@ -207,8 +233,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(probabilities, axis=1)]
 
     def leaderboard(self):
-        """Every trial of the search as a DataFrame (architecture, score, params, seconds, status),
-        best first."""
+        """Every trial of the search as a DataFrame (architecture, score, params, epochs trained,
+        seconds, status), best first; a trial cut short by `time_limit` shows fewer epochs."""
         check_is_fitted(self, "leaderboard_")
         return self.leaderboard_.copy()
 
@@ -225,6 +251,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         }
         return export_saved_model(self.model_, path, metadata=metadata, probe_inputs=self._probe_inputs(),
                                   overwrite=overwrite)
+
+
+def _check_integer(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
 
 
 def _genotype(value):
@@ -271,10 +302,11 @@ def _leaderboard(tuner, space):
             "architecture": str(space.declare(trial.hyperparameters.copy())),
             "score": metric(objective) if trial.metrics.exists(objective) else np.nan,
             "params": int(metric("params")) if trial.metrics.exists("params") else pd.NA,
+            "epochs": int(metric("epochs")) if trial.metrics.exists("epochs") else pd.NA,
             "seconds": metric("seconds") if trial.metrics.exists("seconds") else np.nan,
             "status": str(trial.status),
         })
-    frame = pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "seconds", "status"])
+    frame = pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "epochs", "seconds", "status"])
     return frame.sort_values("score", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
 
 

@@ -20,7 +20,8 @@ class ImageSearchClassifier(SearchClassifier):
     exported SavedModel serves raw pixels.
 
     Args:
-        max_trials: architectures to try.
+        max_trials: most architectures to try; None (default) tries as many as `time_limit`
+            allows, or 10 without a time limit.
         epochs: training epochs per trial (the proxy budget).
         final_epochs: epochs for retraining the best architecture (capped by `time_limit`).
         time_limit: wall-clock budget for the whole `fit`, seconds or a string like "10m";
@@ -42,8 +43,9 @@ class ImageSearchClassifier(SearchClassifier):
         operations: operation names to search over (default: the NASNet list).
         search_filters, search_normal_cells: proxy network size during the search.
         final_filters, final_normal_cells: network size of the retrained model.
-        learning_rate: initial learning rate of SGD with Nesterov momentum (cosine-decayed over
-            each training).
+        optimizer: "sgd" (Nesterov momentum 0.9, as in NASNet, ENAS and DARTS) or "adam".
+        learning_rate: peak learning rate, cosine-decayed over each training; None picks the
+            optimizer's default (0.1 for SGD, 3e-3 for Adam).
         dropout: dropout before the softmax head.
         warm_start: genotypes (or names of published cells: "nasnet_a", "amoebanet_a", "enas"
             need `num_blocks=5`) to try first; with oracle "evolution" they seed the initial

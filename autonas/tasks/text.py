@@ -36,17 +36,17 @@ class TextSearchClassifier(SearchClassifier):
     project_name = "text_search"
     rank = 1
 
-    def __init__(self, *, max_trials=10, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
+    def __init__(self, *, max_trials=None, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
-                 final_normal_cells=2, learning_rate=0.1, dropout=0.2, warm_start=None, max_vocabulary=20000,
-                 sequence_length=None, embedding_dim=64):
+                 final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,
+                 max_vocabulary=20000, sequence_length=None, embedding_dim=64):
         super().__init__(max_trials=max_trials, epochs=epochs, final_epochs=final_epochs, time_limit=time_limit,
                          oracle=oracle, seed=seed, directory=directory, overwrite=overwrite, verbose=verbose,
                          retrain=retrain, batch_size=batch_size, num_blocks=num_blocks, operations=operations,
                          search_filters=search_filters, search_normal_cells=search_normal_cells,
                          final_filters=final_filters, final_normal_cells=final_normal_cells,
-                         learning_rate=learning_rate, dropout=dropout, warm_start=warm_start)
+                         optimizer=optimizer, learning_rate=learning_rate, dropout=dropout, warm_start=warm_start)
         self.max_vocabulary = max_vocabulary
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
