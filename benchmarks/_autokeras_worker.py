@@ -1,10 +1,18 @@
-"""Run AutoKeras's ImageClassifier on one split; called by `image_vs_peers.py` in AutoKeras's own venv.
+"""Run AutoKeras's ImageClassifier or TextClassifier on one split; called by `image_vs_peers.py` and
+`text_vs_peers.py` (through `_harness.run_autokeras`) in AutoKeras's own venv.
 
 Not meant to be run by hand (see benchmarks/README.md for the venv). It never imports autonas:
 AutoKeras 3.0.0 needs keras 3.12, autonas's environment has a newer one.
 
     <autokeras venv>/bin/python benchmarks/_autokeras_worker.py --data split.npz --out result.json \
-        --progress progress.jsonl --directory /tmp/ak --max-trials 10 --epochs 8 --seed 0
+        --progress progress.jsonl --directory /tmp/ak --max-trials 10 --epochs 8 --seed 0 [--task text]
+
+`--task image` (the default): `ak.ImageClassifier` with its `ImageClassifierTuner`; x arrays are
+images. `--task text`: `ak.TextClassifier` with its `TextClassifierTuner`; x arrays are fixed-width
+unicode arrays of raw texts. For text the worker also checks, after `fit`, whether the exported
+model serves raw strings: `clf.export_model()`, `model.export(dir, format="tf_saved_model")`,
+`tf.saved_model.load(dir).serve(tf.constant(texts))`, compared with the probabilities of the
+model on AutoKeras's own preprocessing of those texts (`serves_raw_strings`, `serve_note`).
 
 Protocol with the parent:
 - `--progress` is a JSON-lines file, appended and flushed as things happen, so the parent can
@@ -16,6 +24,7 @@ Protocol with the parent:
   `{"error": ...}` when AutoKeras raises.
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -37,6 +46,63 @@ def log(path, event, **fields):
         os.fsync(handle.fileno())
 
 
+def describe(values, text):
+    """A short name of a trial's model: the image block type, or the text block's main choices."""
+    if not text:
+        return values.get("image_block_1/block_type")
+    block = {key.split("/", 1)[1]: value for key, value in values.items() if key.startswith("text_block_1/")}
+    return (f"conv k{block.get('conv_block_1/kernel_size')}x{block.get('conv_block_1/num_blocks')}/"
+            f"{block.get('spatial_reduction_1/reduction_type')}, vocab {block.get('max_tokens')}, "
+            f"lr {values.get('learning_rate')}")
+
+
+def class_probabilities(outputs):
+    """Model outputs as one column per class (a binary head has one sigmoid column)."""
+    outputs = np.asarray(outputs, dtype="float64")
+    if outputs.ndim == 2 and outputs.shape[1] == 1:
+        outputs = np.concatenate([1.0 - outputs, outputs], axis=1)
+    return outputs
+
+
+def serving_check(clf, model, texts, directory):
+    """Whether the exported model serves raw strings: export, load, call `serve` on raw texts and
+    compare with the model's probabilities on AutoKeras's own preprocessing of the same texts."""
+    import tensorflow as tf
+
+    check = {"serve_inputs": len(texts)}
+    try:
+        model.export(directory, format="tf_saved_model", verbose=False)
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        return dict(check, serves_raw_strings=False, serve_note=f"no: model.export failed: {first_line(error)}")
+    loaded = None
+    try:
+        loaded = tf.saved_model.load(directory)
+        served = loaded.serve(tf.constant(texts))
+    except Exception as error:  # noqa: BLE001
+        note = f"no: serve(raw strings) failed: {first_line(error).split(' due to ')[0][:160]}"
+        signature = None
+        with contextlib.suppress(Exception):  # what the endpoint takes instead, when it loaded
+            signature = str(loaded.serve.input_signature)[:300]
+            note += f" (serve takes {signature.replace(', name=' + repr('keras_tensor'), '')})"
+        return dict(check, serves_raw_strings=False, serve_input_signature=signature, serve_error=str(error)[-1000:],
+                    serve_note=note)
+    served = class_probabilities(served.numpy() if hasattr(served, "numpy") else served)
+    try:
+        inputs = clf.tuner.get_best_pipeline().transform_x(texts)
+        expected = class_probabilities(model.predict(inputs, verbose=0))
+        difference = float(np.max(np.abs(served - expected)))
+    except Exception as error:  # noqa: BLE001
+        return dict(check, serves_raw_strings=True,
+                    serve_note=f"yes (not compared with predict: {first_line(error)})")
+    return dict(check, serves_raw_strings=True, serve_max_abs_diff=difference,
+                serve_note=f"yes (max abs diff vs predict {difference:.1e})")
+
+
+def first_line(error):
+    lines = [line for line in str(error).strip().splitlines() if line.strip()] or [""]
+    return f"{type(error).__name__}: {lines[0]}"[:300]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help=".npz with x_train, y_train, x_test, y_test")
@@ -46,6 +112,7 @@ def main():
     parser.add_argument("--max-trials", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--task", choices=("image", "text"), default="image")
     args = parser.parse_args()
 
     import autokeras as ak
@@ -58,15 +125,23 @@ def main():
     # (the final result below uses its own `predict`, this is only for models of killed runs).
     classes = np.unique(y_train)
     progress = args.progress
+    text = args.task == "text"
+    task_tuner = task_specific.TextClassifierTuner if text else task_specific.ImageClassifierTuner
 
-    class ProgressTuner(task_specific.ImageClassifierTuner):
-        """AutoKeras's own image tuner, plus progress records through keras-tuner's public hooks."""
+    class ProgressTuner(task_tuner):
+        """AutoKeras's own tuner for the task, plus progress records through keras-tuner's public hooks."""
+
+        pipeline = None  # the preprocessing pipeline of the fit under way (text: tokenizer)
+
+        def _prepare_model_build(self, hp, **kwargs):
+            built = super()._prepare_model_build(hp, **kwargs)
+            ProgressTuner.pipeline = built[0]
+            return built
 
         def on_trial_begin(self, trial):
             super().on_trial_begin(trial)
             values = trial.hyperparameters.values
-            log(progress, "trial_begin", trial=trial.trial_id,
-                block_type=values.get("image_block_1/block_type"),
+            log(progress, "trial_begin", trial=trial.trial_id, block_type=describe(values, text),
                 hyperparameters={k: v for k, v in values.items() if not k.startswith("classification_head")})
 
         def on_trial_end(self, trial):
@@ -97,7 +172,8 @@ def main():
             record = {"params": int(self.model.count_params()), "epochs": self.epochs_done,
                       "fit_seconds": round(time.monotonic() - self.begin, 3)}
             try:
-                probabilities = self.model.predict(x_test.astype("float32"), batch_size=256, verbose=0)
+                inputs = ProgressTuner.pipeline.transform_x(x_test) if text else x_test.astype("float32")
+                probabilities = class_probabilities(self.model.predict(inputs, batch_size=256, verbose=0))
                 record["test_accuracy"] = float(np.mean(classes[np.argmax(probabilities, axis=1)] == y_test))
             except Exception as error:  # report, do not disturb AutoKeras's run
                 record["test_accuracy_error"] = repr(error)[:300]
@@ -107,10 +183,11 @@ def main():
     result = {"autokeras": ak.__version__, "keras": keras.__version__}
     start = time.monotonic()
     try:
-        clf = ak.ImageClassifier(
+        classifier = ak.TextClassifier if text else ak.ImageClassifier
+        clf = classifier(
             max_trials=args.max_trials,
             directory=args.directory,
-            project_name="image_vs_peers",
+            project_name=f"{args.task}_vs_peers",
             overwrite=True,
             tuner=ProgressTuner,
             # keras-tuner (under AutoKeras) treats seed 0 as "no seed"; shift as autonas does.
@@ -129,7 +206,11 @@ def main():
         best = clf.tuner.oracle.get_best_trials(1)
         if best:
             values = best[0].hyperparameters.values
-            result["best_block_type"] = values.get("image_block_1/block_type")
+            result["best_block_type"] = describe(values, text)
+        if text:
+            labels, counts = np.unique(predictions.astype(str), return_counts=True)
+            result["predicted_class_counts"] = dict(zip(labels.tolist(), counts.tolist()))
+            result.update(serving_check(clf, model, x_test[:200], os.path.join(args.directory, "export")))
     except BaseException as error:  # noqa: BLE001 - the parent reports whatever AutoKeras raised
         result["error"] = f"{type(error).__name__}: {error}"[-2000:]
         result["traceback"] = traceback.format_exc()[-6000:]

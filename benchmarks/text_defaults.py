@@ -1,0 +1,167 @@
+"""The evidence behind `TextSearchClassifier`'s defaults: one fixed cell, trained under each
+candidate setting on four sentence data sets, several seeds.
+
+For every data set the training pool is split 80/20 with autonas's own splitter (seeded), a
+fixed 1-D cell (`conv_3` and `conv_5` on every block) is built at the search proxy size with the
+library's builder, trained with autonas's trainer settings (cosine schedule, batch 128) for
+`--epochs`, and scored on the 20% held out. The test splits are never touched: defaults are
+chosen on validation data. Variants (each changes one thing from `base`, the library default):
+
+- `base`: SGD + Nesterov 0.9, lr 0.1, no reduction cells (the default for < 64 tokens),
+  embedding 64, dropout 0.2.
+- `reduce2`: two reduction cells, the image rule before the text rule existed.
+- `adam3e-3`, `adam1e-2`: Adam at those peak learning rates.
+- `dropout0.5`: dropout 0.5 before the head (Kim 2014's setting).
+- `embed32`, `embed128`: embedding widths.
+
+Data sets (`--data-dir`, as in `text_vs_peers.py`): TREC, SST-2 (train + dev pool), MR
+(`rt-polarity.all`) and Subj (`subj.all`); MR and Subj have no official test split and only
+their pools are used here.
+
+Usage (from the repository root):
+    python benchmarks/text_defaults.py
+    python benchmarks/text_defaults.py --datasets trec,sst2 --variants base,adam3e-3 --seeds 1,2,3 --json out.json
+
+Prints one table (mean validation accuracy per data set and variant, and the mean over data
+sets, with seconds per training) to stdout; progress to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+from benchmarks import text_datasets  # noqa: E402
+from benchmarks._harness import name_list, say  # noqa: E402
+
+DATASETS = ("trec", "sst2", "mr", "subj")
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    reductions: int = 0
+    embedding_dim: int = 64
+    dropout: float = 0.2
+
+
+VARIANTS = {
+    "base": Setting(),
+    "reduce2": Setting(reductions=2),
+    "adam3e-3": Setting(optimizer="adam", learning_rate=3e-3),
+    "adam1e-2": Setting(optimizer="adam", learning_rate=1e-2),
+    "dropout0.5": Setting(dropout=0.5),
+    "embed32": Setting(embedding_dim=32),
+    "embed128": Setting(embedding_dim=128),
+}
+CELL_OPERATIONS = ("conv_3", "conv_5")
+
+
+def fixed_cell(num_blocks):
+    """Blocks alternating `conv_3` on the newest state and `conv_5` on the previous cell's output."""
+    from autonas.space import Block, Cell
+
+    blocks = [Block(0 if index == 0 else index + 1, CELL_OPERATIONS[0], 1, CELL_OPERATIONS[1])
+              for index in range(num_blocks)]
+    return Cell.from_blocks(blocks)
+
+
+def train_once(split, setting, seed, *, epochs, num_blocks, filters):
+    """Validation accuracy and seconds of one training of the fixed cell under `setting`."""
+    import keras
+
+    from autonas.data import text as text_data
+    from autonas.data.labels import encode_labels, fit_classes
+    from autonas.data.pipeline import from_arrays, split_arrays
+    from autonas.engine.budget import CosineEpochs
+    from autonas.space import CellHyperModel, CellSearchSpace, Genotype, NetworkSize
+
+    classes = fit_classes(split.y_train)
+    labels = encode_labels(split.y_train, classes)
+    x_train, x_val, y_train, y_val = split_arrays(text_data.check_texts(split.x_train), labels, 0.2, seed)
+    spec = text_data.spec_from_texts(x_train, max_vocabulary=20000, sequence_length=None,
+                                     embedding_dim=setting.embedding_dim)
+    data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=128, seed=seed)
+    cell = fixed_cell(num_blocks)
+    genotype = Genotype(normal=cell, reduce=cell if setting.reductions else None)
+    space = CellSearchSpace(CELL_OPERATIONS, num_blocks=num_blocks, rank=1, reduction_cell=bool(setting.reductions))
+    size = NetworkSize(filters=filters, normal_cells=1, reductions=setting.reductions, dropout=setting.dropout)
+    hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes), size=size,
+                                optimizer=setting.optimizer, learning_rate=setting.learning_rate)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    start = time.monotonic()
+    model = hypermodel.build_genotype(genotype)
+    model.fit(data.train, epochs=epochs, verbose=0, shuffle=False,
+              callbacks=[CosineEpochs(setting.learning_rate, epochs)])
+    accuracy = float(model.evaluate(data.validation, verbose=0, return_dict=True)["accuracy"])
+    return accuracy, time.monotonic() - start, spec.sequence_length
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--seeds", default="1,2")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--num-blocks", type=int, default=2)
+    parser.add_argument("--filters", type=int, default=16)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--json", default=None, metavar="PATH")
+    args = parser.parse_args(argv)
+    args.datasets = name_list(parser, args.datasets, DATASETS, "data set")
+    args.variants = name_list(parser, args.variants, tuple(VARIANTS), "variant")
+    args.seeds = [int(s) for s in args.seeds.split(",") if s]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    load_before = os.getloadavg()[0]
+    runs = []
+    for name in args.datasets:
+        split = text_datasets.load(name, data_dir=args.data_dir)
+        for variant in args.variants:
+            for seed in args.seeds:
+                accuracy, seconds, length = train_once(split, VARIANTS[variant], seed, epochs=args.epochs,
+                                                       num_blocks=args.num_blocks, filters=args.filters)
+                runs.append({"dataset": name, "variant": variant, "seed": seed, "val_accuracy": accuracy,
+                             "seconds": seconds, "sequence_length": length})
+                say(json.dumps(runs[-1]))
+    mean = {}
+    for run in runs:
+        mean.setdefault((run["dataset"], run["variant"]), []).append(run)
+    lines = [f"Validation accuracy (mean of seeds {args.seeds}) of one fixed cell, {args.epochs} epochs; "
+             "each variant changes one setting from `base`.", "",
+             "| variant | " + " | ".join(args.datasets) + " | mean | seconds per training |",
+             "|---|" + "---:|" * (len(args.datasets) + 2)]
+    for variant in args.variants:
+        scores = [np.mean([r["val_accuracy"] for r in mean[(d, variant)]]) for d in args.datasets]
+        seconds = np.mean([r["seconds"] for d in args.datasets for r in mean[(d, variant)]])
+        lines.append(f"| {variant} | " + " | ".join(f"{s:.4f}" for s in scores) + f" | {np.mean(scores):.4f} | "
+                     f"{seconds:.1f} |")
+    lines.append("")
+    lines.append(f"_Load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after on {os.cpu_count()} "
+                 "CPUs; seconds include building and tracing._")
+    print("\n".join(lines), flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"config": vars(args), "runs": runs}, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

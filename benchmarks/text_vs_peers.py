@@ -1,0 +1,365 @@
+"""autonas's text search against its peers, on the same data and the same wall-clock budget.
+
+Data: TREC question type (6 classes, 5,452 train / 500 test) and SST-2 (binary; the training
+pool is `stsa.binary.train` + `stsa.binary.dev`, 6,920 + 872 sentences: the dev split is used
+as extra training data / 1,821 test), the official splits, read by `benchmarks/text_datasets.py`
+from `--data-dir`. Every system gets the same training pool, holds out its own 20% of it to score
+trials (the same stratified split, by `--seed`, for autonas and keras-tuner; AutoKeras takes its
+own 20%), and is scored once on the official test split.
+
+Systems (each gets the same pool and the same budget, one after the other, in one process run, so
+that machine load hits them alike; timings on a shared machine are noisy, so compare within one
+run and read ratios rather than absolute seconds):
+
+- `autonas`: `TextSearchClassifier(max_trials=--max-trials, time_limit=budget, seed=--seed,
+  verbose=1)`, library defaults otherwise (its default oracle, epochs per trial, 70% of the
+  budget for the search and the rest for retraining the best cell at the final size; `--epochs`
+  and `--final-epochs` are passed only when given).
+- `kerastuner`: keras-tuner `RandomSearch` over a Kim (2014) CNN-style hypermodel: a
+  `TextVectorization` layer inside the model (vocabulary of at most 20,000 words adapted once on
+  the search's training texts, sequence length the 95th percentile of their token counts within
+  [8, 256]: autonas's rules, computed here without autonas), an embedding (64/128/256), parallel Conv1D + ReLU +
+  global max pooling over kernel sizes "3,4,5" / "2,3,4" / "3" with 64/128 filters,
+  concatenated, dropout 0.2-0.5, softmax, Adam with a learning rate in 1e-4..1e-2 (log). Strings
+  go through tf.data. Budgeted as in `image_vs_peers.py`: no trial is started once the mean trial
+  no longer fits in 70% of the budget, then the best hyperparameters are retrained on the whole
+  pool for up to `--final-epochs`, stopped by the budget (never fewer epochs than a trial had);
+  if not even that fits, the best trial's model is kept. Epochs per trial: autonas's.
+- `autokeras`: AutoKeras 3.0.0 `TextClassifier` (its default `TextClassifierTuner`, greedy, that
+  starts from its preset text CNN), `max_trials=--autokeras-trials`, the same epochs per trial,
+  run in its own virtual environment (`--autokeras-python`, default
+  /work/venvs/autokeras/bin/python, see benchmarks/README.md) by `benchmarks/_autokeras_worker.py
+  --task text`. The budget clock starts when the worker has imported TensorFlow and loaded the
+  data; at the end of the budget the worker is killed and the row says DID NOT FINISH, with what
+  it had (trials completed, the best trial's validation accuracy and that model's test accuracy).
+  Skipped with a note when the venv is absent.
+- Reference, not a competitor at equal budget: TF-IDF (word 1-2 grams) + scikit-learn
+  `LogisticRegression(max_iter=1000)` trained on the same pool in the same run (test accuracy
+  and seconds). The table header also gives Kim (2014) CNN-rand's published test accuracy
+  (TREC 91.2, SST-2 83.7): published, not measured here.
+
+"serves raw strings": whether the system's exported model takes a batch of raw strings. autonas:
+`clf.export(dir)`, `tf.saved_model.load(dir).serve(tf.constant(texts))` on 200 test texts,
+compared with `clf.predict_proba`. keras-tuner: `model.export(dir, format="tf_saved_model")`,
+the same call, compared with `model.predict`. AutoKeras (in its worker, after `fit`):
+`clf.export_model()`, then the same export and call, compared with the model's probabilities on
+AutoKeras's own preprocessing of the texts. "yes" comes with the largest absolute difference in
+probability; "no" with the first line of the error.
+
+Usage (from the repository root):
+    python benchmarks/text_vs_peers.py --json text_results.json
+    python benchmarks/text_vs_peers.py --datasets trec --budget 90 --systems autonas,kerastuner,autokeras
+
+Options (defaults in brackets):
+    --datasets       trec,sst2 [both].
+    --systems        autonas,kerastuner,autokeras [all three].
+    --budget         seconds per system, one number or per data set [trec=900,sst2=900].
+    --epochs         epochs per trial, one number or per data set [autonas's default, 10].
+    --final-epochs   most epochs of the final retraining (autonas, keras-tuner) [autonas's
+                     default, 30].
+    --max-trials     trial cap for autonas and keras-tuner; the budget normally stops them [200].
+    --autokeras-trials  AutoKeras's max_trials [10].
+    --autokeras-python  the AutoKeras environment's python [/work/venvs/autokeras/bin/python or
+                     $AUTOKERAS_PYTHON].
+    --seed           search-split and search seed [0].
+    --data-dir       directory of the sentence files [$AUTONAS_TEXT_DATA, else
+                     <repo>/../shared/data/text/sentences].
+    --json PATH      write every number measured.
+
+Markdown tables go to stdout; progress goes to stderr.
+"""
+import argparse
+import contextlib
+import gc
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # `benchmarks` from anywhere
+
+from benchmarks import _harness as harness  # noqa: E402
+from benchmarks import text_datasets as text_data  # noqa: E402
+from benchmarks._harness import BATCH_SIZE, VALIDATION_SPLIT, first_line, say  # noqa: E402
+from benchmarks.datasets import DatasetUnavailable  # noqa: E402
+
+SYSTEMS = ("autonas", "kerastuner", "autokeras")
+DEFAULT_BUDGET = {"trec": 900.0, "sst2": 900.0}  # the 15-minute budget of the issue
+DEFAULT_EPOCHS = {"trec": None, "sst2": None}  # None: autonas's default
+KIM_CNN_RAND = {"trec": 91.2, "sst2": 83.7}  # Kim (2014), Table 2, CNN-rand test accuracy (%)
+MAX_VOCABULARY = 20_000
+SERVE_CHECK_SIZE = 200  # test texts sent to each exported model
+
+
+# --------------------------------------------------------------------------- arguments
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    harness.add_common_arguments(parser, text_data.NAMES, SYSTEMS)
+    parser.set_defaults(final_epochs=None)  # None: autonas's default, for autonas and keras-tuner alike
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir", default=None,
+                        help=f"directory of the sentence files (default: ${text_data.ENVIRONMENT_VARIABLE}, "
+                             f"else {text_data.DEFAULT_DIRECTORY})")
+    parser.add_argument("--json", default=None, metavar="PATH")
+    args = parser.parse_args(argv)
+    args = harness.check_common_arguments(parser, args, text_data.NAMES, SYSTEMS, DEFAULT_BUDGET, DEFAULT_EPOCHS)
+    if args.final_epochs is not None and args.final_epochs < 1:
+        parser.error("--final-epochs must be >= 1")
+    return args
+
+
+def resolve_autonas_defaults(args):
+    """What autonas is told beyond its defaults (`args.autonas_kwargs`), and the epochs per trial
+    and final epochs every system then uses (autonas's defaults unless given)."""
+    from autonas import TextSearchClassifier
+
+    defaults = TextSearchClassifier()
+    args.autonas_kwargs = {name: {} for name in text_data.NAMES}
+    for name, epochs in args.epochs.items():
+        if epochs is not None:
+            args.autonas_kwargs[name]["epochs"] = epochs
+        else:
+            args.epochs[name] = int(defaults.epochs)
+        if args.final_epochs is not None:
+            args.autonas_kwargs[name]["final_epochs"] = args.final_epochs
+    if args.final_epochs is None:
+        args.final_epochs = int(defaults.final_epochs)
+    return args
+
+
+# --------------------------------------------------------------------------- shared helpers
+def string_dataset(texts, labels=None, *, shuffle_seed=None):
+    """Batched tf.data of raw strings (Keras 3 `fit` fails on numpy string arrays)."""
+    import tensorflow as tf
+
+    strings = tf.constant(np.asarray(texts).astype(str))
+    dataset = tf.data.Dataset.from_tensor_slices(strings if labels is None else (strings, np.asarray(labels)))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.batch(BATCH_SIZE)
+
+
+def warm_up_strings():
+    """One tiny string model, so that TensorFlow's one-off costs for text ops hit no budget."""
+    import keras
+
+    texts = np.array(["a warm up text", "another one", "and a third"], dtype=object)
+    vectorize = keras.layers.TextVectorization(output_sequence_length=4)
+    vectorize.adapt(texts.astype(str))
+    inputs = keras.Input(shape=(), dtype="string")
+    outputs = keras.layers.Dense(2, activation="softmax")(
+        keras.layers.GlobalMaxPooling1D()(keras.layers.Embedding(vectorize.vocabulary_size(), 4)(vectorize(inputs))))
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(string_dataset(texts, np.array([0, 1, 0])), epochs=1, verbose=0)
+    keras.backend.clear_session()
+
+
+def check_serving(export, predict, texts):
+    """Export with `export(path)`, load the SavedModel in this process, call its `serve` on a
+    tf.string batch of raw `texts` and compare with `predict(texts)`."""
+    import tensorflow as tf
+
+    check = {"serve_inputs": len(texts)}
+    with tempfile.TemporaryDirectory(prefix="serve-check-") as directory, contextlib.redirect_stdout(sys.stderr):
+        path = os.path.join(directory, "export")
+        try:
+            export(path)
+            loaded = tf.saved_model.load(path)  # keep a reference while serving: its variables die with it
+            served = np.asarray(loaded.serve(tf.constant(np.asarray(texts).astype(str))))
+        except Exception as error:
+            return dict(check, serves_raw_strings=False, serve_note=f"no: {first_line(error, 200)}")
+        expected = np.asarray(predict(texts))
+    difference = float(np.max(np.abs(served - expected)))
+    note = f"yes (max abs diff vs predict {difference:.1e})"
+    if not difference <= 1e-4:
+        note = f"yes, but its probabilities differ from predict by up to {difference:.2g}"
+    return dict(check, serves_raw_strings=True, serve_max_abs_diff=difference, serve_note=note)
+
+
+# --------------------------------------------------------------------------- autonas
+def run_autonas(split, budget, epochs, args):
+    import keras
+
+    from autonas import TextSearchClassifier
+
+    keras.backend.clear_session()
+    gc.collect()
+    clf = TextSearchClassifier(max_trials=args.max_trials, time_limit=budget, seed=args.seed, verbose=1,
+                               **args.autonas_kwargs[split.name])
+    result, _, _ = harness.fit_autonas(clf, split, budget, epochs)
+    spec = getattr(clf, "input_spec_", None)
+    result.update(retrained=clf.retrained_size_ is not None, oracle=clf.oracle,
+                  sequence_length=getattr(spec, "sequence_length", None),
+                  vocabulary_size=len(getattr(spec, "vocabulary", ())) or None)
+    result["notes"] += f"; best val acc {result['best_val_accuracy']:.4f}"
+    result.update(check_serving(clf.export, clf.predict_proba, split.x_test[:SERVE_CHECK_SIZE]))
+    return result, None
+
+
+# --------------------------------------------------------------------------- keras-tuner
+def kim_cnn_hypermodel(vocabulary, sequence_length, num_classes):
+    """A keras-tuner HyperModel of Kim (2014)-style CNNs over raw strings: tokenizer, embedding,
+    parallel Conv1D + global max pooling, concatenation, dropout, softmax."""
+    import keras
+    import keras_tuner
+    from keras import layers
+
+    class KimCNN(keras_tuner.HyperModel):
+        def build(self, hp):
+            embedding_dim = hp.Choice("embedding_dim", [64, 128, 256])
+            kernel_sizes = hp.Choice("kernel_sizes", ["3,4,5", "2,3,4", "3"])
+            filters = hp.Choice("filters", [64, 128])
+            dropout = hp.Float("dropout", 0.2, 0.5, step=0.1)
+            learning_rate = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")
+            inputs = keras.Input(shape=(), dtype="string", name="text")
+            # The vocabulary was adapted once; TextVectorization adds the padding and unknown tokens.
+            tokens = layers.TextVectorization(vocabulary=list(vocabulary), output_sequence_length=sequence_length,
+                                              name="tokenize")(inputs)
+            x = layers.Embedding(len(vocabulary) + 2, embedding_dim, name="embed")(tokens)
+            pooled = [layers.GlobalMaxPooling1D()(layers.Conv1D(filters, int(size), activation="relu")(x))
+                      for size in kernel_sizes.split(",")]
+            x = layers.Concatenate()(pooled) if len(pooled) > 1 else pooled[0]
+            x = layers.Dropout(dropout)(x)
+            return harness.softmax_classifier(inputs, x, num_classes, learning_rate)
+
+    return KimCNN(name="kim_cnn")
+
+
+def adapt_vocabulary(texts):
+    """`(vocabulary, sequence_length)` of `texts`, adapted once: the most frequent words (at most
+    `MAX_VOCABULARY`, without the padding and unknown tokens) and the 95th percentile of the token
+    counts within [8, 256] (autonas's rule)."""
+    import keras
+
+    strings = np.asarray(texts).astype(str)
+    adapter = keras.layers.TextVectorization(max_tokens=MAX_VOCABULARY + 2)  # + padding and unknown tokens
+    adapter.adapt(strings)
+    vocabulary = [str(token) for token in adapter.get_vocabulary() if token not in ("", "[UNK]")]
+    token_counts = np.count_nonzero(np.asarray(adapter(strings)), axis=1)
+    return vocabulary, int(np.clip(np.ceil(np.percentile(token_counts, 95)), 8, 256))
+
+
+def run_kerastuner(split, budget, epochs, args):
+    start, (x, y), (x_train, x_val, y_train, y_val) = harness.begin_search(split, args.seed)
+    vocabulary, sequence_length = adapt_vocabulary(x_train)
+    hypermodel = kim_cnn_hypermodel(vocabulary, sequence_length, int(len(np.unique(y))))
+    search_kwargs = dict(validation_data=string_dataset(x_val, y_val), epochs=epochs, verbose=0)
+    result, run = harness.kerastuner_search(
+        hypermodel, split, start=start, budget=budget, epochs=epochs, args=args, project_name="kim_cnn",
+        search_args=(string_dataset(x_train, y_train, shuffle_seed=args.seed),), search_kwargs=search_kwargs,
+        full_share=len(x) / len(x_train),
+        fit_full=lambda model, final_epochs, callbacks: model.fit(
+            string_dataset(x, y, shuffle_seed=args.seed), epochs=final_epochs, verbose=0, callbacks=callbacks),
+        evaluate=lambda model: float(model.evaluate(string_dataset(split.x_test, split.y_test), verbose=0)[1]))
+    result.update(sequence_length=sequence_length, vocabulary_size=len(vocabulary))
+    result["notes"] += f"; best val acc {result['best_val_accuracy']:.4f}"
+    model = run.model
+    result.update(check_serving(lambda path: model.export(path, format="tf_saved_model", verbose=False),
+                                lambda texts: model.predict(string_dataset(texts), verbose=0),
+                                split.x_test[:SERVE_CHECK_SIZE]))
+    return result, None
+
+
+# --------------------------------------------------------------------------- AutoKeras
+def run_autokeras(split, budget, epochs, args):
+    result, worker = harness.run_autokeras(split, budget, epochs, args, task="text")
+    worker = worker or {}
+    for key in ("serves_raw_strings", "serve_max_abs_diff", "serve_note", "serve_inputs", "serve_input_signature",
+                "serve_error", "predicted_class_counts"):
+        if key in worker:
+            result[key] = worker[key]
+    counts = worker.get("predicted_class_counts") or {}
+    if len(counts) == 1:
+        result["notes"] += f"; predicted class {next(iter(counts))} for every test text"
+    if "serve_note" not in result and not result.get("skipped"):
+        result["serve_note"] = "not measured (fit did not return)"
+    return result, None
+
+
+# --------------------------------------------------------------------------- reference
+def run_reference(split):
+    """TF-IDF (word 1-2 grams) + logistic regression on the whole pool: a reference, no search."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    start = time.monotonic()
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=1000))
+    pipeline.fit(list(split.x_train), split.y_train)
+    fit_seconds = time.monotonic() - start
+    test_accuracy = float(pipeline.score(list(split.x_test), split.y_test))
+    classifier = pipeline[-1]
+    features = len(pipeline[0].vocabulary_)
+    return {
+        "system": "tfidf+logreg (reference)", "dataset": split.name, "budget_s": None, "reference": True,
+        "trials_finished": None, "test_accuracy": test_accuracy,
+        "params": int(classifier.coef_.size + classifier.intercept_.size), "wall_s": fit_seconds,
+        "fit_s": fit_seconds, "predict_s": time.monotonic() - start - fit_seconds, "finished": True,
+        "features": features, "serve_note": "n/a (a scikit-learn pipeline on raw strings; no SavedModel)",
+        "notes": f"REFERENCE, not a competitor at equal budget: no search, trained once on the same pool; "
+                 f"TF-IDF word 1-2 grams ({features:,} features) + LogisticRegression(max_iter=1000)",
+    }
+
+
+# --------------------------------------------------------------------------- report
+def preamble(split, args):
+    pool = "the whole training pool" + (" (train + dev: the dev split is used as extra training data)"
+                                        if split.name == "sst2" else "")
+    return [
+        f"Each system gets {pool} and the same wall-clock budget, one after the other in this run, holds out "
+        f"its own {VALIDATION_SPLIT:.0%} of the pool to score trials and is scored once on the official test "
+        f"split. Epochs per trial: {args.epochs[split.name]} (autonas, keras-tuner, AutoKeras); final retraining "
+        f"up to {args.final_epochs} epochs (autonas, keras-tuner).",
+        f"Published, not measured here: Kim (2014) CNN-rand (random embeddings), test accuracy "
+        f"{KIM_CNN_RAND[split.name]:.1f}% (TREC 91.2, SST-2 83.7).",
+    ]
+
+
+RUNNERS = {"autonas": run_autonas, "kerastuner": run_kerastuner, "autokeras": run_autokeras}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    splits = []
+    for name in args.datasets:
+        try:
+            splits.append(text_data.load(name, data_dir=args.data_dir))
+        except DatasetUnavailable as error:
+            raise SystemExit(f"{os.path.basename(__file__)}: error: {error}") from None
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    say(f"load average before: {load_before[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
+    resolve_autonas_defaults(args)
+    harness.warm_up()
+    warm_up_strings()
+    report = {"config": {k: v for k, v in vars(args).items()}, "environment": harness.versions(args),
+              "published": {"kim2014_cnn_rand_test_accuracy_percent": KIM_CNN_RAND}, "datasets": {}, "results": []}
+    tables = []
+    for split in splits:
+        report["datasets"][split.name] = split.description
+        rows = []
+        for system in args.systems:
+            with contextlib.redirect_stdout(sys.stderr):  # stdout is for the tables
+                result, _ = harness.run_guarded(RUNNERS[system], system, split, args.budget[split.name],
+                                                args.epochs[split.name], args)
+            rows.append(result)
+            report["results"].append(result)
+        say(f"== {split.name} / reference: TF-IDF + logistic regression")
+        reference = run_reference(split)
+        say(f"   -> test accuracy {reference['test_accuracy']:.4f} in {reference['wall_s']:.1f}s")
+        rows.append(reference)
+        report["results"].append(reference)
+        tables.append(harness.results_table(
+            f"{split.name}: {split.description}", rows, preamble=preamble(split, args),
+            extra_columns=[("serves raw strings", lambda r: r.get("serve_note") or "—")]))
+    harness.publish(tables, report, started=started, load_before=load_before, json_path=args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
