@@ -65,6 +65,17 @@ def test_long_texts_get_a_reduction_cell(text_tiny):
     assert [layer for layer in clf.model_.layers if layer.name.startswith("reduce1_")]
 
 
+@pytest.mark.parametrize("oracle", ["random", "evolution", "reinforce"])
+def test_every_search_strategy_searches_the_text_space(text_tiny, oracle):
+    texts, labels = _corpus(200, seed=4)
+    clf = TextSearchClassifier(**{**text_tiny, "max_trials": 2, "epochs": 2, "retrain": False, "oracle": oracle})
+    clf.fit(texts, labels)
+    board = clf.leaderboard()
+    assert len(board) == 2 and (board["status"] == "COMPLETED").all()
+    assert board["architecture"].nunique() == 2  # two different cells were proposed and trained
+    assert set(clf.best_genotype_.operations) <= set(text_tiny["operations"])
+
+
 @pytest.mark.parametrize("form", ["list", "unicode_array", "object_array", "series", "column"])
 def test_every_input_form_gives_the_same_probabilities(fitted_text, form):
     texts, _ = _corpus(20, seed=2)

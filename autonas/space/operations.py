@@ -142,9 +142,14 @@ def _bidirectional_gru(x, filters, strides, rank, name):
     return _subsample(x, strides, rank, name)
 
 
+def attention_heads(filters):
+    """Heads of the `self_attention` operation: 4 when `filters` is a multiple of 4 and >= 16, else 1."""
+    return 4 if filters % 4 == 0 and filters >= 16 else 1
+
+
 def _self_attention(x, filters, strides, rank, name):
     """Multi-head self-attention with a residual connection and layer normalisation."""
-    heads = 4 if filters % 4 == 0 and filters >= 16 else 1
+    heads = attention_heads(filters)
     attended = layers.MultiHeadAttention(num_heads=heads, key_dim=filters // heads, name=f"{name}_mha")(x, x)
     x = layers.Add(name=f"{name}_residual")([x, attended])
     x = layers.LayerNormalization(name=f"{name}_ln")(x)

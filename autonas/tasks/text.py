@@ -19,6 +19,8 @@ class TextSearchClassifier(SearchClassifier):
 
     Tokenisation (`TextVectorization` with a vocabulary adapted on the training texts) and the
     embedding live inside the model, so the exported SavedModel takes a batch of raw strings.
+    Sequences shorter than 64 tokens get no reduction cells (sentence classifiers pool over the
+    whole sentence), so only the normal cell is searched and `best_genotype_.reduce` is None.
     Parameters shared with `ImageSearchClassifier` mean the same; the text-only ones are:
 
     Args:
@@ -28,7 +30,7 @@ class TextSearchClassifier(SearchClassifier):
         embedding_dim: width of the token embedding.
 
     Example:
-        >>> clf = TextSearchClassifier(max_trials=2, epochs=2, verbose=0, seed=0)
+        >>> clf = TextSearchClassifier(time_limit="15m", seed=0)
         >>> clf.fit(["good film", "bad film", ...], ["pos", "neg", ...])     # doctest: +SKIP
         >>> clf.predict(["a good one"])                                        # doctest: +SKIP
     """

@@ -1,0 +1,112 @@
+"""One supernet cell: pre-projections, an `Edge` per (block, slot), and a masked output.
+
+A child cell (`autonas.space.cells.build_cell`) outputs the concatenation of the block outputs
+no block reads, so its width depends on the architecture. The supernet cell instead always
+outputs every block output, with the read ones multiplied by zero. Whatever consumes a cell
+output (the next cells' 1x1 pre-projections or FactorizedReduce, the head's dense layer after
+global pooling) is linear in its input channels after an elementwise ReLU, so it computes the
+same as the child's layer on the narrower concatenation when it holds weights for every block
+output (see `load_child_weights`): zeroed channels contribute nothing, and shapes stay static.
+"""
+from __future__ import annotations
+
+from keras import layers, ops
+
+from autonas.layers import FactorizedReduce
+from autonas.oneshot.candidates import ReluConvBN
+from autonas.oneshot.edges import Edge
+from autonas.oneshot.encoding import FIELDS_PER_BLOCK
+from autonas.space.genotype import NUM_CELL_INPUTS
+from autonas.space.hypermodel import SLOTS
+from autonas.space.operations import BATCHNORM_MOMENTUM
+
+
+def unused_blocks(choices, num_blocks):
+    """A float mask over the blocks: 1 where no block reads the block's output.
+
+    Args:
+        choices: a cell's int vector, `[input_a, op_a, input_b, op_b]` per block.
+        num_blocks: blocks in the cell.
+    """
+    inputs = ops.take(ops.reshape(choices, (num_blocks, FIELDS_PER_BLOCK)), [0, 2], axis=1)
+    states = ops.arange(NUM_CELL_INPUTS + num_blocks, dtype="int32")
+    read = ops.any(ops.equal(ops.reshape(inputs, (-1, 1)), states), axis=0)
+    return ops.cast(ops.logical_not(read[NUM_CELL_INPUTS:]), "float32")
+
+
+class SuperCell(layers.Layer):
+    """Every architecture of one cell position in the network, with shared weights.
+
+    Args:
+        operations: the space's operation names.
+        num_blocks: blocks per cell.
+        filters: channels of every state in this cell.
+        reduction: whether this cell halves the spatial size (cell inputs read with stride 2).
+        older_is_larger: whether the older input has twice the newer one's spatial size.
+    """
+
+    def __init__(self, operations, num_blocks, *, filters, reduction, older_is_larger, **kwargs):
+        super().__init__(**kwargs)
+        self.operations = tuple(operations)
+        self.num_blocks = int(num_blocks)
+        self.filters = int(filters)
+        self.reduction = bool(reduction)
+        if older_is_larger:
+            self.pre0 = FactorizedReduce(filters, batchnorm_momentum=BATCHNORM_MOMENTUM, name="pre0")
+        else:
+            self.pre0 = ReluConvBN(filters, 1, name="pre0")
+        self.pre1 = ReluConvBN(filters, 1, name="pre1")
+        self.edges = []
+        for block in range(self.num_blocks):
+            strides = [2 if self.reduction and state < NUM_CELL_INPUTS else 1
+                       for state in range(NUM_CELL_INPUTS + block)]
+            self.edges.append([Edge(operations, filters=filters, input_strides=strides, name=f"b{block}{slot}")
+                               for slot in SLOTS])
+
+    @property
+    def output_channels(self):
+        """Channels of the cell output: every block output, used or not."""
+        return self.num_blocks * self.filters
+
+    def build(self, older_shape, newer_shape):
+        self.pre0.build(older_shape)
+        self.pre1.build(newer_shape)
+        state_shape = tuple(newer_shape[:-1]) + (self.filters,)
+        for pair in self.edges:
+            for edge in pair:
+                edge.build(state_shape)
+
+    def call(self, older, newer, choices, training=None):
+        """The cell for the architecture `choices` (`[input_a, op_a, input_b, op_b]` per block).
+
+        Returns:
+            A tensor with `output_channels` channels; the blocks some block reads are zero.
+        """
+        states = self._project(older, newer, training)
+        for block, (edge_a, edge_b) in enumerate(self.edges):
+            field = FIELDS_PER_BLOCK * block
+            states.append(edge_a(states, choices[field], choices[field + 1], training=training)
+                          + edge_b(states, choices[field + 2], choices[field + 3], training=training))
+        return self.concat(states[NUM_CELL_INPUTS:], unused_blocks(choices, self.num_blocks))
+
+    def mix(self, older, newer, edge_weights, block_weights, training=None):
+        """The cell as a weighted mixture of every architecture (DARTS).
+
+        Args:
+            edge_weights: shape `(num_blocks, 2, NUM_CELL_INPUTS + num_blocks - 1, len(operations))`:
+                per block and slot, a weight per (state read, operation); see `Edge.mix`.
+            block_weights: shape `(num_blocks,)`: how much each block output counts in the
+                cell output (1 for every block concatenates them all, as DARTS does).
+        """
+        states = self._project(older, newer, training)
+        for block, pair in enumerate(self.edges):
+            states.append(sum(edge.mix(states, edge_weights[block, slot], training=training)
+                              for slot, edge in enumerate(pair)))
+        return self.concat(states[NUM_CELL_INPUTS:], block_weights)
+
+    def concat(self, block_outputs, block_weights):
+        """Concatenate every block output, each scaled by its weight (a 0/1 mask when sampling)."""
+        return ops.concatenate(block_outputs, axis=-1) * ops.repeat(block_weights, self.filters)
+
+    def _project(self, older, newer, training):
+        return [self.pre0(older, training=training), self.pre1(newer, training=training)]

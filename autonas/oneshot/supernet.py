@@ -1,0 +1,209 @@
+"""The supernet: one Keras model holding every architecture of a `CellSearchSpace`.
+
+It mirrors `autonas.space.network.build_classifier` (frontend, stem, stages of normal cells with
+reduction cells between them, ReLU-pooling-dropout-softmax head), but every edge holds every
+candidate operation and the architecture is an int32 tensor input (see
+`autonas.oneshot.encoding`). A forward pass computes only the chosen inputs and operations, so
+sampling a new child per batch costs neither a model rebuild nor a retrace, and the weights are
+shared by every child for the whole search.
+
+Example:
+    >>> import keras
+    >>> import numpy as np
+    >>> from autonas.space import CellSearchSpace, NetworkSize
+    >>> space = CellSearchSpace(["conv_3x3", "max_pool_3x3"], num_blocks=2)
+    >>> def inputs_builder():
+    ...     inputs = keras.Input((8, 8, 1))
+    ...     return inputs, inputs
+    >>> supernet = Supernet(space, inputs_builder=inputs_builder, num_classes=3, size=NetworkSize(filters=4))
+    >>> architecture = supernet.encoding.sample(np.random.default_rng(0))
+    >>> supernet(np.zeros((2, 8, 8, 1), "float32"), architecture).shape
+    TensorShape([2, 3])
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from autonas.oneshot.cells import SuperCell
+from autonas.oneshot.encoding import ArchitectureEncoding
+from autonas.space.network import NetworkSize, default_reductions
+from autonas.space.operations import BATCHNORM_MOMENTUM, check_operations
+
+STEM = -1  # `CellPlacement.older` / `newer` value naming the stem as a cell's input
+
+
+@dataclasses.dataclass(frozen=True)
+class CellPlacement:
+    """Where one cell sits in the network, as `build_cell_stack` places it.
+
+    Attributes:
+        name: the cell's layer prefix in a child ("stage0_normal0", "reduce1", ...).
+        cell_type: "normal" or "reduce".
+        filters: channels of the cell's states.
+        reduction: whether the cell halves the spatial size.
+        older_is_larger: whether the older input has twice the newer one's spatial size.
+        older, newer: index of the placement producing each input, or `STEM`.
+    """
+
+    name: str
+    cell_type: str
+    filters: int
+    reduction: bool
+    older_is_larger: bool
+    older: int
+    newer: int
+
+
+def place_cells(size, reductions):
+    """The cells of a network at `size` with `reductions` reduction cells, in order."""
+    placements = []
+    older, newer, older_is_larger, filters = STEM, STEM, False, size.filters
+    for stage in range(reductions + 1):
+        cells = [(f"stage{stage}_normal{index}", "normal") for index in range(size.normal_cells)]
+        if stage > 0:
+            filters *= 2
+            cells.insert(0, (f"reduce{stage}", "reduce"))
+        for name, cell_type in cells:
+            reduction = cell_type == "reduce"
+            placements.append(CellPlacement(name, cell_type, filters, reduction, older_is_larger, older, newer))
+            older, newer, older_is_larger = newer, len(placements) - 1, reduction
+    return tuple(placements)
+
+
+class Supernet(keras.Model):
+    """Every child of `space` in one model; call it as `supernet(inputs, architecture)`.
+
+    Args:
+        space: a `CellSearchSpace`.
+        inputs_builder: callable returning `(inputs, features)`, as for `CellHyperModel`: the
+            supernet takes the same raw inputs (pixels, strings) as the children.
+        num_classes: number of classes.
+        size: the `NetworkSize` of the children it holds.
+
+    Raises:
+        ValueError: if the features do not match the space's rank, have no static spatial
+            shape, or need reduction cells the space does not search.
+    """
+
+    def __init__(self, space, *, inputs_builder, num_classes, size=NetworkSize(), name="supernet"):
+        super().__init__(name=name)
+        if int(num_classes) < 2:
+            raise ValueError(f"A classifier needs at least 2 classes, got {num_classes}.")
+        check_operations(space.operations, space.rank)
+        self.space = space
+        self.size = size
+        self.num_classes = int(num_classes)
+        self.encoding = ArchitectureEncoding(space)
+        inputs, features = inputs_builder()
+        self.frontend = keras.Model(inputs, features, name="frontend")
+        spatial = tuple(features.shape[1:-1])
+        if len(spatial) != space.rank or None in spatial:
+            raise ValueError(f"The space is {space.rank}-D, but the features have shape {features.shape}; a supernet "
+                             "needs a static spatial shape of that rank.")
+        reductions = default_reductions(spatial) if size.reductions is None else size.reductions
+        if reductions and "reduce" not in space.cell_types:
+            raise ValueError(f"This network needs {reductions} reduction cell(s) but the space searches no reduction "
+                             "cell; use CellSearchSpace(reduction_cell=True), or NetworkSize(reductions=0).")
+        self.placements = place_cells(size, reductions)
+        conv = {1: layers.Conv1D, 2: layers.Conv2D}[space.rank]
+        self.stem_conv = conv(size.stem_multiplier * size.filters, 3, padding="same", use_bias=False, name="stem_conv")
+        self.stem_bn = layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name="stem_bn")
+        self.cells = [SuperCell(space.operations, space.num_blocks, filters=p.filters, reduction=p.reduction,
+                                older_is_larger=p.older_is_larger, name=p.name) for p in self.placements]
+        self.head_relu = layers.ReLU(name="head_relu")
+        self.head_pool = {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D}[space.rank](
+            name="head_pool")
+        self.head_dropout = layers.Dropout(size.dropout, name="head_dropout") if size.dropout else None
+        self.classifier = layers.Dense(self.num_classes, activation="softmax", dtype="float32", name="probabilities")
+        self._build_layers(features.shape)
+
+    def _build_layers(self, feature_shape):
+        """Create every weight now: a forward pass would only build the chosen operations."""
+        self.stem_conv.build(feature_shape)
+        stem_shape = tuple(feature_shape[:-1]) + (self.stem_conv.filters,)
+        self.stem_bn.build(stem_shape)
+        shapes = []
+        for placement, cell in zip(self.placements, self.cells):
+            older, newer = (stem_shape if i == STEM else shapes[i] for i in (placement.older, placement.newer))
+            cell.build(older, newer)
+            shapes.append((None,) * (self.space.rank + 1) + (cell.output_channels,))
+        self.classifier.build((None, self.cells[-1].output_channels))
+        self.built = True
+
+    def input_channels(self, source):
+        """Channels of the tensor a cell input or the head reads: the stem's or a cell's output."""
+        return self.stem_conv.filters if source == STEM else self.cells[source].output_channels
+
+    def call(self, inputs, architecture, training=None):
+        """Class probabilities of the child `architecture` (an int vector, see `encoding`).
+
+        Raises:
+            ValueError: for an architecture of the wrong length, or (when it is a concrete
+                value) with an index out of range.
+        """
+        architecture = self._architecture_tensor(architecture)
+
+        def run_cell(cell, placement, older, newer):
+            choices = architecture[self.encoding.cell_slice(placement.cell_type)]
+            return cell(older, newer, choices, training=training)
+
+        return self._forward(inputs, run_cell, training)
+
+    def mix(self, inputs, edge_weights, block_weights=None, training=None):
+        """Class probabilities of the weighted mixture of every child (DARTS's relaxation).
+
+        Args:
+            edge_weights: `{cell_type: tensor}` of shape `SuperCell.mix` documents.
+            block_weights: `{cell_type: tensor (num_blocks,)}`; by default every block output
+                counts fully.
+        """
+        if block_weights is None:
+            block_weights = {cell: ops.ones((self.space.num_blocks,)) for cell in self.space.cell_types}
+
+        def run_cell(cell, placement, older, newer):
+            return cell.mix(older, newer, edge_weights[placement.cell_type], block_weights[placement.cell_type],
+                            training=training)
+
+        return self._forward(inputs, run_cell, training)
+
+    def one_hot_weights(self, architecture):
+        """`(edge_weights, block_weights)` for `mix` that select exactly `architecture`."""
+        genotype = self.encoding.decode(architecture)
+        edge_weights, block_weights = {}, {}
+        operations = self.space.operations
+        blocks = self.space.num_blocks
+        for cell_type in self.space.cell_types:
+            cell = getattr(genotype, cell_type)
+            weights = np.zeros((blocks, 2, blocks + 1, len(operations)), "float32")
+            for index, block in enumerate(cell.blocks):
+                for slot, (state, op) in enumerate(block.pairs()):
+                    weights[index, slot, state, operations.index(op)] = 1.0
+            edge_weights[cell_type] = weights
+            block_weights[cell_type] = np.array([2 + b in cell.concat for b in range(blocks)], "float32")
+        return edge_weights, block_weights
+
+    def _forward(self, inputs, run_cell, training):
+        x = self.frontend(inputs, training=training)
+        stem = self.stem_bn(self.stem_conv(x), training=training)
+        outputs = []
+        for placement, cell in zip(self.placements, self.cells):
+            older, newer = (stem if i == STEM else outputs[i] for i in (placement.older, placement.newer))
+            outputs.append(run_cell(cell, placement, older, newer))
+        x = self.head_pool(self.head_relu(outputs[-1]))
+        if self.head_dropout is not None:
+            x = self.head_dropout(x, training=training)
+        return self.classifier(x)
+
+    def _architecture_tensor(self, architecture):
+        if isinstance(architecture, tf.Tensor) and not tf.executing_eagerly():
+            length = architecture.shape[0] if architecture.shape.rank == 1 else -1
+            if architecture.shape.rank != 1 or length not in (None, len(self.encoding)):
+                raise ValueError(f"An architecture is a 1-D vector of {len(self.encoding)} integers, got shape "
+                                 f"{architecture.shape}.")
+            return ops.cast(architecture, "int32")
+        return ops.convert_to_tensor(self.encoding.check(architecture), "int32")

@@ -1,0 +1,122 @@
+"""Train and score children of a supernet with its shared weights.
+
+Each step is one `tf.function` whose input signature fixes the batch layout and takes the
+architecture as an int32 tensor, so it is traced once and every later architecture reuses the
+graph: sampling a child costs one switch per edge, not a model build.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from autonas.space.hypermodel import make_optimizer
+
+DEFAULT_BATCH_SIZE = 256
+
+
+class SupernetTrainer:
+    """Shared-weight training and scoring of a `Supernet`'s children.
+
+    Args:
+        supernet: a `Supernet`.
+        optimizer: "sgd" (Nesterov momentum 0.9, as the children train), "adam", or a Keras
+            optimizer instance.
+        learning_rate: learning rate of a named optimizer; set `trainer.optimizer.learning_rate`
+            to schedule it.
+
+    Example:
+        >>> trainer = SupernetTrainer(supernet)                          # doctest: +SKIP
+        >>> architecture = supernet.encoding.sample(rng)                 # doctest: +SKIP
+        >>> loss = trainer.train_step(x, y, architecture)                # doctest: +SKIP
+        >>> accuracy = trainer.score(architecture, [(x_val, y_val)])     # doctest: +SKIP
+    """
+
+    def __init__(self, supernet, *, optimizer="sgd", learning_rate=0.1):
+        self.supernet = supernet
+        if isinstance(optimizer, str):
+            optimizer = make_optimizer(optimizer, learning_rate)
+        self.optimizer = optimizer
+        # Creating the slots now keeps variable creation out of the traced step.
+        self.optimizer.build(supernet.trainable_variables)
+        self.loss = keras.losses.SparseCategoricalCrossentropy()
+        raw = supernet.frontend.inputs[0]
+        self._input_dtype = tf.as_dtype(raw.dtype)
+        inputs = tf.TensorSpec(raw.shape, self._input_dtype)
+        labels = tf.TensorSpec((None,), tf.int32)
+        architecture = tf.TensorSpec((len(supernet.encoding),), tf.int32)
+        self._train = tf.function(self._train_step, input_signature=(inputs, labels, architecture))
+        self._correct = tf.function(self._count_correct, input_signature=(inputs, labels, architecture))
+        self._predict = tf.function(self._probabilities, input_signature=(inputs, architecture))
+
+    @property
+    def tracing_counts(self):
+        """How many times each compiled step was traced: 1 each after any number of architectures."""
+        return {name: function.experimental_get_tracing_count()
+                for name, function in (("train", self._train), ("score", self._correct), ("predict", self._predict))}
+
+    def train_step(self, x, y, architecture):
+        """One SGD step of the child `architecture` on the batch `(x, y)`; returns the batch loss.
+
+        Only the chosen operations run, so only their weights get gradients (an optimizer with
+        momentum still moves weights that had gradients in earlier steps).
+
+        Raises:
+            ValueError: for an architecture that does not fit the space.
+        """
+        loss = self._train(self._inputs(x), self._labels(y), self._architecture(architecture))
+        return float(loss)
+
+    def score(self, architecture, batches):
+        """Accuracy of the child `architecture` with the shared weights (inference mode).
+
+        Args:
+            architecture: the child's int vector.
+            batches: an iterable of `(x, y)` batches, e.g. a `tf.data.Dataset`.
+
+        Raises:
+            ValueError: for a bad architecture, or no samples.
+        """
+        architecture = self._architecture(architecture)
+        correct = total = 0
+        for x, y in batches:
+            y = self._labels(y)
+            correct += int(self._correct(self._inputs(x), y, architecture))
+            total += int(y.shape[0])
+        if not total:
+            raise ValueError("score needs at least one sample.")
+        return correct / total
+
+    def predict(self, x, architecture, batch_size=DEFAULT_BATCH_SIZE):
+        """Class probabilities of the child `architecture` on `x` (inference mode), as numpy."""
+        architecture = self._architecture(architecture)
+        x = self._inputs(x)
+        return np.concatenate([self._predict(x[start:start + batch_size], architecture).numpy()
+                               for start in range(0, int(x.shape[0]), batch_size)])
+
+    def _train_step(self, x, y, architecture):
+        variables = self.supernet.trainable_variables
+        with tf.GradientTape() as tape:
+            loss = self.loss(y, self.supernet(x, architecture, training=True))
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(
+            [(gradient, variable) for gradient, variable in zip(gradients, variables) if gradient is not None])
+        return loss
+
+    def _count_correct(self, x, y, architecture):
+        predicted = tf.argmax(self.supernet(x, architecture, training=False), axis=-1, output_type=tf.int32)
+        return tf.reduce_sum(tf.cast(predicted == y, tf.int32))
+
+    def _probabilities(self, x, architecture):
+        return self.supernet(x, architecture, training=False)
+
+    def _architecture(self, architecture):
+        return tf.constant(self.supernet.encoding.check(architecture), tf.int32)
+
+    def _inputs(self, x):
+        x = tf.convert_to_tensor(x)
+        return x if x.dtype == self._input_dtype else tf.cast(x, self._input_dtype)
+
+    @staticmethod
+    def _labels(y):
+        return tf.cast(tf.reshape(tf.convert_to_tensor(y), (-1,)), tf.int32)
