@@ -73,7 +73,8 @@ class SearchTuner(keras_tuner.Tuner):
                    if t.metrics.exists("seconds")]
         return sum(seconds) / len(seconds) if seconds else 0.0
 
-    def _strategy_scope(self):
+    def strategy_scope(self):
+        """The scope models must be built in to train under the tuner's distribution strategy."""
         if self.distribution_strategy is None:
             return contextlib.nullcontext()
         return self.distribution_strategy.scope()
@@ -82,7 +83,7 @@ class SearchTuner(keras_tuner.Tuner):
         start = time.monotonic()
         keras.backend.clear_session()
         gc.collect()
-        with self._strategy_scope():
+        with self.strategy_scope():
             model = self.hypermodel.build(trial.hyperparameters)
         timer = EpochTimer()
         # shuffle=False: the datasets shuffle themselves.
@@ -104,7 +105,7 @@ class SearchTuner(keras_tuner.Tuner):
 
     def load_model(self, trial):
         """The trained model of a finished trial."""
-        with self._strategy_scope():
+        with self.strategy_scope():
             model = self.hypermodel.build(trial.hyperparameters)
             model.load_weights(self.weights_path(trial.trial_id))
         return model

@@ -318,4 +318,6 @@ def make_candidate(op_name, *, filters, reduces, name):
     if op_name not in CANDIDATES:
         raise ValueError(f"Operation {op_name!r} has no supernet candidate; add one to "
                          f"autonas.oneshot.candidates.CANDIDATES (known: {sorted(CANDIDATES)}).")
-    return CANDIDATES[op_name](filters, reduces=reduces, name=name)
+    candidate = CANDIDATES[op_name](filters, reduces=reduces, name=name)
+    candidate.op_name = op_name
+    return candidate

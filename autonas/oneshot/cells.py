@@ -45,7 +45,7 @@ class SuperCell(layers.Layer):
         older_is_larger: whether the older input has twice the newer one's spatial size.
     """
 
-    def __init__(self, operations, num_blocks, *, filters, reduction, older_is_larger, **kwargs):
+    def __init__(self, operations, num_blocks, *, filters, reduction, older_is_larger, calls=None, **kwargs):
         super().__init__(**kwargs)
         self.operations = tuple(operations)
         self.num_blocks = int(num_blocks)
@@ -60,7 +60,8 @@ class SuperCell(layers.Layer):
         for block in range(self.num_blocks):
             strides = [2 if self.reduction and state < NUM_CELL_INPUTS else 1
                        for state in range(NUM_CELL_INPUTS + block)]
-            self.edges.append([Edge(operations, filters=filters, input_strides=strides, name=f"b{block}{slot}")
+            self.edges.append([Edge(operations, filters=filters, input_strides=strides, calls=calls,
+                                    name=f"b{block}{slot}")
                                for slot in SLOTS])
 
     @property

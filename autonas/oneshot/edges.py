@@ -45,8 +45,9 @@ class Edge(layers.Layer):
         input_strides: the stride each readable state is read with, one entry per state.
     """
 
-    def __init__(self, operations, *, filters, input_strides, **kwargs):
+    def __init__(self, operations, *, filters, input_strides, calls=None, **kwargs):
         super().__init__(**kwargs)
+        self.calls = calls
         self.operations = tuple(operations)
         self.input_strides = tuple(int(s) for s in input_strides)
         self.runs = _stride_runs(self.input_strides)
@@ -78,7 +79,7 @@ class Edge(layers.Layer):
         branches, run_index = [], 0
         for position, (start, stop, stride) in enumerate(self.runs):
             x = _select(input_index - start, states[start:stop])
-            branches.extend(functools.partial(candidate, x, strides=stride, training=training)
+            branches.extend(functools.partial(self._run, candidate, x, stride, training)
                             for candidate in self.candidates.values())
             if position:
                 run_index = run_index + ops.cast(input_index >= start, "int32")
@@ -86,7 +87,7 @@ class Edge(layers.Layer):
 
     def candidate_outputs(self, x, strides=1, training=None):
         """Every candidate's output on state `x` read with `strides`, in `operations` order."""
-        return [candidate(x, strides=strides, training=training) for candidate in self.candidates.values()]
+        return [self._run(candidate, x, strides, training) for candidate in self.candidates.values()]
 
     def mix(self, states, weights, training=None):
         """`sum_i sum_o weights[i, o] * operation_o(states[i])`: every candidate on every state (DARTS).
@@ -102,3 +103,8 @@ class Edge(layers.Layer):
             for op_index, output in enumerate(self.candidate_outputs(state, stride, training)):
                 total = total + weights[index, op_index] * output
         return total
+
+    def _run(self, candidate, x, strides, training):
+        if self.calls is None:
+            return candidate(x, strides=strides, training=training)
+        return self.calls(candidate, x, strides, training)

@@ -31,6 +31,7 @@ from keras import layers, ops
 
 from autonas.oneshot.cells import SuperCell
 from autonas.oneshot.encoding import ArchitectureEncoding
+from autonas.oneshot.shared import SharedCalls
 from autonas.space.network import NetworkSize, default_reductions
 from autonas.space.operations import BATCHNORM_MOMENTUM, check_operations
 
@@ -113,8 +114,10 @@ class Supernet(keras.Model):
         conv = {1: layers.Conv1D, 2: layers.Conv2D}[space.rank]
         self.stem_conv = conv(size.stem_multiplier * size.filters, 3, padding="same", use_bias=False, name="stem_conv")
         self.stem_bn = layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name="stem_bn")
+        calls = SharedCalls()
         self.cells = [SuperCell(space.operations, space.num_blocks, filters=p.filters, reduction=p.reduction,
-                                older_is_larger=p.older_is_larger, name=p.name) for p in self.placements]
+                                older_is_larger=p.older_is_larger, calls=calls, name=p.name)
+                      for p in self.placements]
         self.head_relu = layers.ReLU(name="head_relu")
         self.head_pool = {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D}[space.rank](
             name="head_pool")

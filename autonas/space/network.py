@@ -9,7 +9,7 @@ import keras
 from keras import layers
 
 from autonas.space.cells import build_cell
-from autonas.space.operations import BATCHNORM_MOMENTUM, check_operations
+from autonas.space.operations import batch_norm, check_operations
 
 MAX_REDUCTIONS = 2
 
@@ -75,7 +75,7 @@ def build_cell_stack(features, genotype, size):
                          "cell; give it one, or build with NetworkSize(reductions=0).")
     stem = {1: layers.Conv1D, 2: layers.Conv2D}[rank](
         size.stem_multiplier * size.filters, 3, padding="same", use_bias=False, name="stem_conv")(features)
-    stem = layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name="stem_bn")(stem)
+    stem = batch_norm("stem_bn")(stem)
 
     older, newer = stem, stem
     older_is_larger = False

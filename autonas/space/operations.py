@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+import tensorflow as tf
 from keras import layers
 
 from autonas.layers import FactorizedReduce
@@ -46,8 +47,11 @@ class Operation:
     has_weights: bool = True
 
 
-def _batch_norm(name):
-    return layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name=name)
+def batch_norm(name, momentum=BATCHNORM_MOMENTUM):
+    """BatchNormalization, synchronised across replicas when built under a `tf.distribute`
+    strategy: otherwise each replica keeps its own moving statistics, and replicas other than
+    the first score, predict and export with different ones."""
+    return layers.BatchNormalization(momentum=momentum, synchronized=tf.distribute.has_strategy(), name=name)
 
 
 def relu_conv_bn(x, filters, kernel_size, strides, rank, name):
@@ -55,7 +59,7 @@ def relu_conv_bn(x, filters, kernel_size, strides, rank, name):
     x = layers.ReLU(name=f"{name}_relu")(x)
     x = _CONV[rank](filters, kernel_size, strides=strides, padding="same", use_bias=False,
                     name=f"{name}_conv")(x)
-    return _batch_norm(f"{name}_bn")(x)
+    return batch_norm(f"{name}_bn")(x)
 
 
 def _identity(x, filters, strides, rank, name):
@@ -79,7 +83,7 @@ def _separable(kernel):
             x = layers.ReLU(name=f"{name}_relu{repeat}")(x)
             x = _SEPARABLE[rank](filters, kernel, strides=stride, padding="same", use_bias=False,
                                  name=f"{name}_sep{repeat}")(x)
-            x = _batch_norm(f"{name}_bn{repeat}")(x)
+            x = batch_norm(f"{name}_bn{repeat}")(x)
         return x
 
     return build
@@ -98,7 +102,7 @@ def _dilated(kernel):
                              name=f"{name}_depthwise")(x)
         x = _CONV[rank](filters, 1, strides=strides, padding="same", use_bias=False,
                         name=f"{name}_pointwise")(x)
-        return _batch_norm(f"{name}_bn")(x)
+        return batch_norm(f"{name}_bn")(x)
 
     return build
 
@@ -112,7 +116,7 @@ def _factorized_conv(kernel):
                           name=f"{name}_conv1x{kernel}")(x)
         x = layers.Conv2D(filters, (kernel, 1), strides=(strides, 1), padding="same", use_bias=False,
                           name=f"{name}_conv{kernel}x1")(x)
-        return _batch_norm(f"{name}_bn")(x)
+        return batch_norm(f"{name}_bn")(x)
 
     return build
 
@@ -138,7 +142,7 @@ def _bidirectional_gru(x, filters, strides, rank, name):
     if filters % 2:
         raise ValueError(f"bigru needs an even number of filters, got {filters}.")
     x = layers.Bidirectional(layers.GRU(filters // 2, return_sequences=True), name=f"{name}_bigru")(x)
-    x = _batch_norm(f"{name}_bn")(x)
+    x = batch_norm(f"{name}_bn")(x)
     return _subsample(x, strides, rank, name)
 
 

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
+from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy
 from autonas.engine.progress import TrialProgress, format_seconds
 from autonas.engine.tuner import SearchTuner
 from autonas.export import export_saved_model, jsonable_classes
@@ -43,7 +44,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, max_trials=None, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
-                 final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None):
+                 final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,
+                 distribution_strategy=None):
         self.max_trials = max_trials
         self.epochs = epochs
         self.final_epochs = final_epochs
@@ -65,13 +67,15 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.dropout = dropout
         self.warm_start = warm_start
+        self.distribution_strategy = distribution_strategy
 
     # ----------------------------------------------------------------- task hooks
     def _default_operations(self):
         raise NotImplementedError
 
-    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed):
-        """Return `(PreparedData, input_spec, classes)`; raise ValueError on bad input."""
+    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed, batch_size):
+        """Return `(PreparedData, input_spec, classes)` batched by `batch_size`; raise ValueError
+        on bad input."""
         raise NotImplementedError
 
     def _check_predict_inputs(self, x):
@@ -97,6 +101,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         if not (isinstance(self.oracle, keras_tuner.Oracle) or self.oracle in ORACLE_NAMES):
             raise ValueError(f"oracle must be one of {ORACLE_NAMES} or a keras_tuner.Oracle, got {self.oracle!r}.")
         check_optimizer(self.optimizer)
+        check_strategy(self.distribution_strategy)
         if self.learning_rate is not None and not (isinstance(self.learning_rate, numbers.Real)
                                                    and not isinstance(self.learning_rate, bool)
                                                    and self.learning_rate > 0):
@@ -140,7 +145,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         """
         time_limit = self._check_params()
         seed = _seed_or_random(self.seed)
-        data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed)
+        strategy = make_strategy(self.distribution_strategy)
+        data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed,
+                                                     global_batch_size(self.batch_size, strategy))
         # Networks on short sequences have no reduction cells, so there is none to search.
         space = self._search_space(reduction_cell=default_reductions(spec.spatial_shape) > 0)
         initial_values = self._warm_start_values(space)
@@ -162,7 +169,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                      describe=lambda hp: space.declare(hp.copy()).summary())
         with self._working_directory() as directory:
             tuner = SearchTuner(hypermodel, oracle, deadline=search_deadline, on_trial_done=progress,
-                                directory=directory, project_name=self.project_name, overwrite=self.overwrite)
+                                directory=directory, project_name=self.project_name, overwrite=self.overwrite,
+                                distribution_strategy=strategy)
             # A trial that would run past the search deadline (in practice the first, before
             # any pace is known) shortens its schedule to end on time.
             tuner.search(data.train, validation_data=data.validation, epochs=self.epochs, verbose=0,
@@ -200,7 +208,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                  dropout=self.dropout), hypermodel.size]
             for size in dict.fromkeys(sizes):
                 keras.backend.clear_session()
-                model = hypermodel.build_genotype(self.best_genotype_, size=size)
+                with tuner.strategy_scope():
+                    model = hypermodel.build_genotype(self.best_genotype_, size=size)
                 affordable = _epochs_that_fit(best, model, data, self.epochs, deadline.remaining)
                 # Fewer epochs than a search trial had would likely undo the search's result.
                 if affordable >= min(self.final_epochs, self.epochs):

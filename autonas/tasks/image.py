@@ -38,7 +38,8 @@ class ImageSearchClassifier(SearchClassifier):
         verbose: 0 silent, 1 one line per trial, 2 also per-epoch output of the retraining.
         retrain: retrain the best genotype at the final size on all data (else keep the best
             trial's proxy model).
-        batch_size: training batch size.
+        batch_size: training batch size per replica (the global batch is this times the
+            number of replicas of `distribution_strategy`).
         num_blocks: blocks per cell (B).
         operations: operation names to search over (default: the NASNet list).
         search_filters, search_normal_cells: proxy network size during the search.
@@ -50,6 +51,11 @@ class ImageSearchClassifier(SearchClassifier):
         warm_start: genotypes (or names of published cells: "nasnet_a", "amoebanet_a", "enas"
             need `num_blocks=5`) to try first; with oracle "evolution" they seed the initial
             population, with "reinforce" they are the first trials.
+        distribution_strategy: None (TensorFlow's default strategy), "mirrored" (every local
+            GPU, or the logical devices configured), "multi_worker_mirrored" (the workers in
+            `TF_CONFIG`) or a `tf.distribute.Strategy`; search trials and the final retraining
+            train under it. Prefer a name: `sklearn.base.clone` copies parameters, and a copied
+            strategy object is a new strategy.
 
     Attributes:
         classes_: the sorted class labels.
@@ -73,9 +79,9 @@ class ImageSearchClassifier(SearchClassifier):
     def _default_operations(self):
         return IMAGE_OPERATIONS
 
-    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed):
+    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed, batch_size):
         if isinstance(x, tf.data.Dataset):
-            return self._prepare_dataset(x, y, validation_split, validation_data, seed)
+            return self._prepare_dataset(x, y, validation_split, validation_data, seed, batch_size)
         x = image_data.check_images(x)
         y = check_labels(y, len(x))
         classes = fit_classes(y)
@@ -90,10 +96,10 @@ class ImageSearchClassifier(SearchClassifier):
         else:
             x_train, x_val, y_train, y_val = split_arrays(x, labels, validation_split, seed)
         spec = image_data.spec_from_array(x)
-        data = from_arrays(x_train, y_train, x_val.astype(x.dtype), y_val, batch_size=self.batch_size, seed=seed)
+        data = from_arrays(x_train, y_train, x_val.astype(x.dtype), y_val, batch_size=batch_size, seed=seed)
         return data, spec, classes
 
-    def _prepare_dataset(self, dataset, y, validation_split, validation_data, seed):
+    def _prepare_dataset(self, dataset, y, validation_split, validation_data, seed, batch_size):
         if y is not None:
             raise ValueError("x is a tf.data.Dataset of (image, label) pairs, so y must be None.")
         spec, labels, batched = image_data.scan_image_dataset(dataset)
@@ -126,7 +132,7 @@ class ImageSearchClassifier(SearchClassifier):
         validation = validation.apply(tf.data.experimental.assert_cardinality(validation_size))
 
         data = from_datasets(train.map(encode), validation.map(encode), train_size=train_size,
-                             validation_size=validation_size, batch_size=self.batch_size, seed=seed)
+                             validation_size=validation_size, batch_size=batch_size, seed=seed)
         return data, spec, classes
 
     def _check_predict_inputs(self, x):

@@ -42,13 +42,14 @@ class TextSearchClassifier(SearchClassifier):
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,
-                 max_vocabulary=20000, sequence_length=None, embedding_dim=64):
+                 distribution_strategy=None, max_vocabulary=20000, sequence_length=None, embedding_dim=64):
         super().__init__(max_trials=max_trials, epochs=epochs, final_epochs=final_epochs, time_limit=time_limit,
                          oracle=oracle, seed=seed, directory=directory, overwrite=overwrite, verbose=verbose,
                          retrain=retrain, batch_size=batch_size, num_blocks=num_blocks, operations=operations,
                          search_filters=search_filters, search_normal_cells=search_normal_cells,
                          final_filters=final_filters, final_normal_cells=final_normal_cells,
-                         optimizer=optimizer, learning_rate=learning_rate, dropout=dropout, warm_start=warm_start)
+                         optimizer=optimizer, learning_rate=learning_rate, dropout=dropout, warm_start=warm_start,
+                         distribution_strategy=distribution_strategy)
         self.max_vocabulary = max_vocabulary
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
@@ -66,7 +67,7 @@ class TextSearchClassifier(SearchClassifier):
             raise ValueError(f"sequence_length must be None or a positive integer, got {self.sequence_length!r}.")
         return super()._check_params()
 
-    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed):
+    def _prepare_fit_data(self, x, y, validation_split, validation_data, seed, batch_size):
         texts = text_data.check_texts(x)
         y = check_labels(y, len(texts))
         classes = fit_classes(y)
@@ -83,7 +84,7 @@ class TextSearchClassifier(SearchClassifier):
             x_train, x_val, y_train, y_val = split_arrays(texts, labels, validation_split, seed)
         spec = text_data.spec_from_texts(x_train, max_vocabulary=self.max_vocabulary,
                                          sequence_length=self.sequence_length, embedding_dim=self.embedding_dim)
-        data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=self.batch_size,
+        data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=batch_size,
                            seed=seed)
         return data, spec, classes
 
