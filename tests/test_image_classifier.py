@@ -120,11 +120,13 @@ def test_time_limit_stops_starting_trials(digits, tiny):
 
 def test_time_limit_shortens_a_trial_that_would_overrun_it(digits, tiny):
     images, target = digits
-    clf = ImageSearchClassifier(**{**tiny, "epochs": 1000, "time_limit": 8, "retrain": False})
+    clf = ImageSearchClassifier(**{**tiny, "epochs": 5000, "time_limit": 8, "retrain": False})
     clf.fit(images[:300], target[:300])
     trial = clf.leaderboard().iloc[0]
-    assert 2 <= trial["epochs"] < 1000  # 1000 epochs take minutes; the schedule was cut to the deadline
-    assert clf.search_seconds_ < 8 + 15  # the first two epochs (with tracing) may pass the deadline
+    assert 2 <= trial["epochs"] < 5000  # the schedule was cut to the deadline
+    # 5000 epochs take over 8 minutes; the first two epochs (with tracing) may pass the deadline,
+    # by much on a loaded machine, but nowhere near that.
+    assert clf.search_seconds_ < 60
     # The shortened trial is still validated after its last epoch and counts.
     assert trial["status"] == "COMPLETED" and 0.0 <= trial["score"] <= 1.0
 
