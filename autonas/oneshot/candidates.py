@@ -13,7 +13,7 @@ Example:
     >>> conv = make_candidate("conv_3x3", filters=4, reduces=True, name="edge")
     >>> conv.build((None, None, None, 4))
     >>> x = keras.random.normal((1, 8, 8, 4))
-    >>> conv(x, strides=1).shape, conv(x, strides=2).shape
+    >>> tuple(conv(x, strides=1).shape), tuple(conv(x, strides=2).shape)
     ((1, 8, 8, 4), (1, 4, 4, 4))
 """
 from __future__ import annotations

@@ -43,9 +43,10 @@ class SuperCell(layers.Layer):
         filters: channels of every state in this cell.
         reduction: whether this cell halves the spatial size (cell inputs read with stride 2).
         older_is_larger: whether the older input has twice the newer one's spatial size.
+        shared: the supernet's `SharedComputations`.
     """
 
-    def __init__(self, operations, num_blocks, *, filters, reduction, older_is_larger, calls=None, **kwargs):
+    def __init__(self, operations, num_blocks, *, filters, reduction, older_is_larger, shared, **kwargs):
         super().__init__(**kwargs)
         self.operations = tuple(operations)
         self.num_blocks = int(num_blocks)
@@ -60,7 +61,7 @@ class SuperCell(layers.Layer):
         for block in range(self.num_blocks):
             strides = [2 if self.reduction and state < NUM_CELL_INPUTS else 1
                        for state in range(NUM_CELL_INPUTS + block)]
-            self.edges.append([Edge(operations, filters=filters, input_strides=strides, calls=calls,
+            self.edges.append([Edge(operations, filters=filters, input_strides=strides, shared=shared,
                                     name=f"b{block}{slot}")
                                for slot in SLOTS])
 

@@ -5,14 +5,22 @@ choices arrive as scalar int tensors, and `call` runs only the chosen operation 
 state through `keras.ops.switch` (`tf.switch_case` on TensorFlow), so a new architecture needs
 no retracing. `mix` instead sums every (state, operation) output with given weights, the
 continuous relaxation DARTS trains over the same weights.
+
+The weights of all candidates live in two flat variables, `kernel` (trainable) and `state`
+(batch-norm statistics); a candidate runs as its shared template layer called statelessly
+with its slices (see `autonas.oneshot.packing` for why), and the switch itself is traced once
+per edge configuration (`autonas.oneshot.shared`).
 """
 from __future__ import annotations
 
 import functools
 
+import numpy as np
+import tensorflow as tf
 from keras import layers, ops
 
 from autonas.oneshot.candidates import make_candidate
+from autonas.oneshot.packing import FlatLayout, replace
 
 
 def _stride_runs(input_strides):
@@ -33,27 +41,33 @@ def _select(index, tensors):
     return ops.switch(index, [functools.partial(lambda tensor: tensor, tensor) for tensor in tensors])
 
 
+def _is_float(variable):
+    return "float" in str(variable.dtype)
+
+
 class Edge(layers.Layer):
     """Every candidate operation of one edge, sharing weights across the state it reads.
 
     In a reduction cell, cell inputs (states 0, 1) are read with stride 2 and block outputs with
-    stride 1; the two uses run through the same candidate layer and so the same weights.
+    stride 1; both uses run with the same slices of the edge's weights.
 
     Args:
         operations: operation names, in the space's order (op index i selects `operations[i]`).
         filters: channels of every state.
         input_strides: the stride each readable state is read with, one entry per state.
+        shared: the supernet's `SharedComputations`.
     """
 
-    def __init__(self, operations, *, filters, input_strides, calls=None, **kwargs):
+    def __init__(self, operations, *, filters, input_strides, shared, **kwargs):
         super().__init__(**kwargs)
-        self.calls = calls
         self.operations = tuple(operations)
+        self.filters = int(filters)
         self.input_strides = tuple(int(s) for s in input_strides)
+        self.reduces = 2 in self.input_strides
         self.runs = _stride_runs(self.input_strides)
-        reduces = 2 in self.input_strides
-        self.candidates = {op: make_candidate(op, filters=filters, reduces=reduces, name=op)
-                           for op in self.operations}
+        self.shared = shared
+        self.kernel = None
+        self.state = None
 
     @property
     def num_inputs(self):
@@ -61,8 +75,31 @@ class Edge(layers.Layer):
         return len(self.input_strides)
 
     def build(self, state_shape):
-        for candidate in self.candidates.values():
-            candidate.build(state_shape)
+        """Lay out every candidate's weights, initialised as a freshly built candidate's."""
+        self._state_shape = tuple(state_shape)
+        kernel_layout, state_layout = FlatLayout(), FlatLayout()
+        kernel_values, state_values = [], []
+        self._slots = {}
+        for op in self.operations:
+            fresh = make_candidate(op, filters=self.filters, reduces=self.reduces, name=op)
+            fresh.build(state_shape)
+            kernel_slots = [kernel_layout.add(v.shape) for v in fresh.trainable_variables]
+            state_slots = [state_layout.add(v.shape) if _is_float(v) else None for v in fresh.non_trainable_variables]
+            self._slots[op] = (kernel_slots, state_slots)
+            kernel_values.extend(np.ravel(v.numpy()) for v in fresh.trainable_variables)
+            state_values.extend(np.ravel(v.numpy()) for v in fresh.non_trainable_variables if _is_float(v))
+            self.template(op)  # created now: variables created while tracing would force a retrace
+        if kernel_layout.size:
+            self.kernel = self.add_weight(name="kernel", shape=(kernel_layout.size,), initializer="zeros")
+            self.kernel.assign(np.concatenate(kernel_values))
+        if state_layout.size:
+            self.state = self.add_weight(name="state", shape=(state_layout.size,), initializer="zeros",
+                                         trainable=False)
+            self.state.assign(np.concatenate(state_values))
+
+    def template(self, op):
+        """The shared layer that computes operation `op` (its own weights are never used)."""
+        return self.shared.template(op, filters=self.filters, reduces=self.reduces, input_shape=self._state_shape)
 
     def call(self, states, input_index, op_index, training=None):
         """Apply operation `op_index` to `states[input_index]` (scalar int tensors), running only it.
@@ -71,23 +108,78 @@ class Edge(layers.Layer):
             states: the `num_inputs` states the edge can read.
             input_index: which state to read.
             op_index: which operation to apply (an index into `operations`).
-            training: forwarded to the operation (batch norm).
+            training: whether batch norm uses batch statistics (and updates its moving ones).
 
         Returns:
             The chosen operation's output.
         """
-        branches, run_index = [], 0
+        run_index, inputs = 0, []
+        kernel, state = self._read()
+        update = bool(training) and self.state is not None
         for position, (start, stop, stride) in enumerate(self.runs):
-            x = _select(input_index - start, states[start:stop])
-            branches.extend(functools.partial(self._run, candidate, x, stride, training)
-                            for candidate in self.candidates.values())
+            inputs.append(_select(input_index - start, states[start:stop]))
             if position:
                 run_index = run_index + ops.cast(input_index >= start, "int32")
-        return ops.switch(run_index * len(self.operations) + op_index, branches)
+        branch = run_index * len(self.operations) + op_index
+        if tf.executing_eagerly():  # runs only the chosen branch; nothing to trace
+            result = self.switch(branch, inputs, kernel, state, training, update)
+        else:
+            result = self.shared.switch(self, bool(training), update)(branch, inputs, kernel, state)
+        if not update:
+            return result
+        outputs, new_state = result
+        self.state.assign(new_state)
+        return outputs
+
+    def switch(self, branch, inputs, kernel, state, training, update):
+        """Run branch `branch`: operation `branch % len(operations)` on `inputs[branch // len(operations)]`.
+
+        Args:
+            branch: scalar int tensor.
+            inputs: one selected state per stride run (`runs`), read with that run's stride.
+            kernel, state: the values of the edge's flat weights.
+            training: whether batch norm uses batch statistics.
+            update: whether to return the updated `state` too.
+        """
+        branches = [functools.partial(self._branch, op, x, stride, kernel, state, training, update)
+                    for x, (_, _, stride) in zip(inputs, self.runs) for op in self.operations]
+        return ops.switch(branch, branches)
+
+    def _branch(self, op, x, strides, kernel, state, training, update):
+        outputs, state = self.run(op, x, strides, kernel, state, training)
+        return (outputs, state) if update else outputs
+
+    def run(self, op, x, strides, kernel, state, training=None):
+        """Operation `op` on `x` with the weights in the flat `kernel` and `state` values.
+
+        Returns:
+            `(outputs, state)`: `state` with `op`'s batch-norm statistics updated when training.
+        """
+        template = self.template(op)
+        kernel_slots, state_slots = self._slots[op]
+        trainable = [slot.read(kernel) for slot in kernel_slots]
+        non_trainable = [variable.value if slot is None else slot.read(state)
+                         for slot, variable in zip(state_slots, template.non_trainable_variables)]
+        outputs, non_trainable = template.stateless_call(trainable, non_trainable, x, strides=strides,
+                                                         training=training)
+        if training and state is not None:
+            kept = [(slot, value) for slot, value in zip(state_slots, non_trainable) if slot is not None]
+            state = replace(state, [slot for slot, _ in kept], [value for _, value in kept])
+        return outputs, state
 
     def candidate_outputs(self, x, strides=1, training=None):
-        """Every candidate's output on state `x` read with `strides`, in `operations` order."""
-        return [self._run(candidate, x, strides, training) for candidate in self.candidates.values()]
+        """Every candidate's output on state `x` read with `strides`, in `operations` order.
+
+        When training, each candidate's batch-norm statistics are updated, as in `call`.
+        """
+        kernel, state = self._read()
+        outputs = []
+        for op in self.operations:
+            output, state = self.run(op, x, strides, kernel, state, training)
+            outputs.append(output)
+        if training and self.state is not None:
+            self.state.assign(state)
+        return outputs
 
     def mix(self, states, weights, training=None):
         """`sum_i sum_o weights[i, o] * operation_o(states[i])`: every candidate on every state (DARTS).
@@ -104,7 +196,26 @@ class Edge(layers.Layer):
                 total = total + weights[index, op_index] * output
         return total
 
-    def _run(self, candidate, x, strides, training):
-        if self.calls is None:
-            return candidate(x, strides=strides, training=training)
-        return self.calls(candidate, x, strides, training)
+    def candidate_slots(self, op):
+        """`{id(template variable): (edge variable, slot)}` for `op`'s float weights."""
+        template = self.template(op)
+        kernel_slots, state_slots = self._slots[op]
+        slots = {id(v): (self.kernel, slot) for v, slot in zip(template.trainable_variables, kernel_slots)}
+        slots.update({id(v): (self.state, slot) for v, slot in zip(template.non_trainable_variables, state_slots)
+                      if slot is not None})
+        return slots
+
+    def candidate_weights(self, op):
+        """`op`'s current weights as numpy arrays, `{template variable path: value}`."""
+        template = self.template(op)
+        slots = self.candidate_slots(op)
+        values = {}
+        for variable in template.trainable_variables + template.non_trainable_variables:
+            if id(variable) in slots:
+                flat, slot = slots[id(variable)]
+                values[variable.path] = np.reshape(flat.numpy()[slot.start:slot.stop], slot.shape)
+        return values
+
+    def _read(self):
+        return (None if self.kernel is None else self.kernel.value,
+                None if self.state is None else self.state.value)

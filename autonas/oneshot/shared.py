@@ -1,10 +1,12 @@
-"""Traced candidate computations shared by every candidate of the same configuration.
+"""What the edges of one supernet share: template layers and traced switch functions.
 
-A supernet holds hundreds of candidates; tracing each inside the train step made its first
-trace take minutes and left a graph so large that even untaken branches cost time per step.
-Candidates of one operation, width and stride compute the same function of (input, weights),
-so they all call one `tf.function` through Keras's `stateless_call`, passing their own
-variables as arguments: each distinct computation is traced, differentiated and optimised once.
+Every edge holds the same operations; only the weights differ. So the computation of a
+candidate lives in one template layer per (operation, filters, reduces), which edges run with
+their own weight values through Keras's `stateless_call`. Likewise the whole switch over an
+edge's candidates, a function of (branch index, inputs, weights), is a `tf.function` per edge
+configuration that every edge of that configuration calls: Python traces and differentiates
+its branches once per input shape instead of once per edge, which halved the first trace of
+the train step (about 170 s instead of 350 s for 13 operations, 4 blocks and 5 cells).
 """
 from __future__ import annotations
 
@@ -13,37 +15,44 @@ import tensorflow as tf
 from autonas.oneshot.candidates import make_candidate
 
 
-class SharedCalls:
-    """Calls candidates through functions shared across candidates of the same configuration.
+def _switch_key(edge, training, update):
+    """Edges with equal keys have identical weight layouts and branch lists."""
+    return edge.operations, edge.filters, edge.reduces, tuple(stride for _, _, stride in edge.runs), training, update
 
-    A candidate's configuration is `(operation, filters, reduces)`; one template candidate per
-    configuration gives the traced function its structure (its own variables are never used).
+
+class SharedComputations:
+    """The template layers and traced switches of one supernet.
+
+    A plain object, not a Keras layer: the templates' own variables must not count as the
+    supernet's weights.
     """
 
     def __init__(self):
-        self._functions = {}
+        self._templates = {}
+        self._switches = {}
 
-    def __call__(self, candidate, x, strides=1, training=None):
-        """`candidate(x, strides, training)`, run as a call of the shared function."""
-        if not candidate.trainable_variables and not candidate.non_trainable_variables:
-            return candidate(x, strides=strides, training=training)  # parameter-free: cheap to trace inline
-        function = self._function(candidate, x.shape, bool(training))
-        outputs, state = function(x, [v.value for v in candidate.trainable_variables],
-                                  [v.value for v in candidate.non_trainable_variables], strides)
-        if training:
-            for variable, value in zip(candidate.non_trainable_variables, state):
-                variable.assign(value)
-        return outputs
+    def template(self, op_name, *, filters, reduces, input_shape):
+        """The template layer of this configuration, built for `input_shape` on first request.
 
-    def _function(self, candidate, shape, training):
-        key = (candidate.op_name, candidate.filters, candidate.reduces, training)
-        if key not in self._functions:
-            template = make_candidate(candidate.op_name, filters=candidate.filters, reduces=candidate.reduces,
-                                      name=f"template_{candidate.op_name}")
-            template.build((None,) * (len(shape) - 1) + (shape[-1],))
+        Request every template before tracing starts: variables created inside a trace make
+        `tf.function` trace again.
+        """
+        key = (op_name, int(filters), bool(reduces))
+        if key not in self._templates:
+            template = make_candidate(op_name, filters=filters, reduces=reduces, name=f"template_{op_name}")
+            template.build(input_shape)
+            self._templates[key] = template
+        return self._templates[key]
 
-            def run(x, trainable, non_trainable, strides):
-                return template.stateless_call(trainable, non_trainable, x, strides=strides, training=training)
+    def switch(self, edge, training, update):
+        """`edge.switch` as a `tf.function` shared by every edge of the same configuration."""
+        key = _switch_key(edge, training, update)
+        if key not in self._switches:
 
-            self._functions[key] = tf.function(run, experimental_attributes={"_noinline": True})
-        return self._functions[key]
+            def switch(branch, inputs, kernel, state):
+                return edge.switch(branch, inputs, kernel, state, training, update)
+
+            # Inlined by TensorFlow's graph optimiser after tracing: marking it `_noinline` halved
+            # the first trace again but doubled the time of every step.
+            self._switches[key] = tf.function(switch, autograph=False)
+        return self._switches[key]

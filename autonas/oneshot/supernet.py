@@ -31,7 +31,9 @@ from keras import layers, ops
 
 from autonas.oneshot.cells import SuperCell
 from autonas.oneshot.encoding import ArchitectureEncoding
-from autonas.oneshot.shared import SharedCalls
+from autonas.oneshot.shared import SharedComputations
+from autonas.space.genotype import NUM_CELL_INPUTS
+from autonas.space.hypermodel import SLOTS
 from autonas.space.network import NetworkSize, default_reductions
 from autonas.space.operations import BATCHNORM_MOMENTUM, check_operations
 
@@ -114,9 +116,9 @@ class Supernet(keras.Model):
         conv = {1: layers.Conv1D, 2: layers.Conv2D}[space.rank]
         self.stem_conv = conv(size.stem_multiplier * size.filters, 3, padding="same", use_bias=False, name="stem_conv")
         self.stem_bn = layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name="stem_bn")
-        calls = SharedCalls()
+        self.shared = SharedComputations()
         self.cells = [SuperCell(space.operations, space.num_blocks, filters=p.filters, reduction=p.reduction,
-                                older_is_larger=p.older_is_larger, calls=calls, name=p.name)
+                                older_is_larger=p.older_is_larger, shared=self.shared, name=p.name)
                       for p in self.placements]
         self.head_relu = layers.ReLU(name="head_relu")
         self.head_pool = {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D}[space.rank](
@@ -137,10 +139,6 @@ class Supernet(keras.Model):
             shapes.append((None,) * (self.space.rank + 1) + (cell.output_channels,))
         self.classifier.build((None, self.cells[-1].output_channels))
         self.built = True
-
-    def input_channels(self, source):
-        """Channels of the tensor a cell input or the head reads: the stem's or a cell's output."""
-        return self.stem_conv.filters if source == STEM else self.cells[source].output_channels
 
     def call(self, inputs, architecture, training=None):
         """Class probabilities of the child `architecture` (an int vector, see `encoding`).
@@ -182,12 +180,12 @@ class Supernet(keras.Model):
         blocks = self.space.num_blocks
         for cell_type in self.space.cell_types:
             cell = getattr(genotype, cell_type)
-            weights = np.zeros((blocks, 2, blocks + 1, len(operations)), "float32")
+            weights = np.zeros((blocks, len(SLOTS), NUM_CELL_INPUTS + blocks - 1, len(operations)), "float32")
             for index, block in enumerate(cell.blocks):
                 for slot, (state, op) in enumerate(block.pairs()):
                     weights[index, slot, state, operations.index(op)] = 1.0
             edge_weights[cell_type] = weights
-            block_weights[cell_type] = np.array([2 + b in cell.concat for b in range(blocks)], "float32")
+            block_weights[cell_type] = np.array([NUM_CELL_INPUTS + b in cell.concat for b in range(blocks)], "float32")
         return edge_weights, block_weights
 
     def _forward(self, inputs, run_cell, training):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autonas.layers import FactorizedReduce
 from autonas.oneshot.supernet import STEM
 from autonas.space.genotype import NUM_CELL_INPUTS
 from autonas.space.hypermodel import SLOTS
@@ -38,6 +39,28 @@ def _copy(sources, targets, what, rows=None):
                 raise ValueError(f"{what}: weight {index} of {source.name} has shape {value.shape}, the supernet's "
                                  f"{target.name} {current.shape}.")
         target.set_weights(values)
+
+
+def _copy_candidate(sources, edge, op, strides, what):
+    """Write the source layers' weights into `op`'s slots of the edge's flat weights."""
+    parts = edge.template(op).parts(strides)
+    if len(sources) != len(parts):
+        raise ValueError(f"{what}: the child has {len(sources)} weight layers {[s.name for s in sources]}, the "
+                         f"candidate {len(parts)} {[p.name for p in parts]}.")
+    slots = edge.candidate_slots(op)
+    flats = {}
+    for source, part in zip(sources, parts):
+        for value, variable in zip(source.get_weights(), part.weights):
+            if id(variable) not in slots:
+                continue  # not a float weight: a random seed state, never copied
+            flat, slot = slots[id(variable)]
+            if tuple(value.shape) != slot.shape:
+                raise ValueError(f"{what}: {source.name} has a weight of shape {value.shape}, the supernet slot "
+                                 f"{slot.shape}.")
+            array = flats.setdefault(id(flat), (flat, flat.numpy()))[1]
+            array[slot.start:slot.stop] = np.ravel(value)
+    for flat, array in flats.values():
+        flat.assign(array)
 
 
 def _output_rows(supernet, genotype, source):
@@ -103,14 +126,13 @@ def load_child_weights(supernet, child, genotype):
             if state not in read:
                 continue  # no block reads this input: the child has no projection for it
             pre = getattr(cell, which)
-            targets = pre.parts(1) if hasattr(pre, "parts") else [pre]
+            targets = [pre] if isinstance(pre, FactorizedReduce) else pre.parts(1)
             _copy(_child_layers(child, f"{placement.name}_{which}"), targets, f"{placement.name} {which}",
                   rows=_output_rows(supernet, genotype, source))
-        for index, (block, edges) in enumerate(zip(cell_genotype.blocks, cell.edges)):
+        for block_index, (block, edges) in enumerate(zip(cell_genotype.blocks, cell.edges)):
             for slot, edge, (state, op) in zip(SLOTS, edges, block.pairs()):
-                candidate = edge.candidates[op]
-                prefix = f"{placement.name}_b{index}{slot}"
-                _copy(_child_layers(child, prefix), candidate.parts(edge.input_strides[state]), f"{prefix} ({op})")
+                prefix = f"{placement.name}_b{block_index}{slot}"
+                _copy_candidate(_child_layers(child, prefix), edge, op, edge.input_strides[state], f"{prefix} ({op})")
     _copy([child.get_layer("probabilities")], [supernet.classifier], "head",
           rows=_output_rows(supernet, genotype, len(supernet.placements) - 1))
     return architecture
