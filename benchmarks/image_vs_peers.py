@@ -159,7 +159,6 @@ class AutonasTrialSetup:
         from autonas.data.labels import encode_labels, fit_classes
         from autonas.data.pipeline import from_arrays
         from autonas.space import CellHyperModel, CellSearchSpace, NetworkSize
-        from autonas.space.hypermodel import DEFAULT_LEARNING_RATES
         from autonas.space.network import default_reductions
         from autonas.space.operations import IMAGE_OPERATIONS
 
@@ -171,11 +170,11 @@ class AutonasTrialSetup:
         spec = spec_from_array(x)
         self.space = CellSearchSpace(clf.operations or IMAGE_OPERATIONS, num_blocks=clf.num_blocks,
                                      reduction_cell=default_reductions(spec.spatial_shape) > 0)
-        self.learning_rate = clf.learning_rate or DEFAULT_LEARNING_RATES[clf.optimizer]
         self.hypermodel = CellHyperModel(
             self.space, inputs_builder=spec.build_inputs, num_classes=len(classes),
             size=NetworkSize(filters=clf.search_filters, normal_cells=clf.search_normal_cells, dropout=clf.dropout),
-            optimizer=clf.optimizer, learning_rate=self.learning_rate)
+            optimizer=clf.optimizer, learning_rate=clf.learning_rate)
+        self.learning_rate = self.hypermodel.learning_rate
 
     def plain_fit(self, genotype, epochs):
         """Build the genotype's proxy model and `fit` it as autonas's trial runner does, outside

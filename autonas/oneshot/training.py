@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from autonas.space.hypermodel import make_optimizer
+from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, check_optimizer, make_optimizer
 
 DEFAULT_BATCH_SIZE = 256
 
@@ -22,7 +22,8 @@ class SupernetTrainer:
         supernet: a `Supernet`.
         optimizer: "sgd" (Nesterov momentum 0.9, as the children train), "adam", or a Keras
             optimizer instance.
-        learning_rate: learning rate of a named optimizer; set `trainer.optimizer.learning_rate`
+        learning_rate: learning rate of a named optimizer (None: its default in
+            `autonas.space.hypermodel.DEFAULT_LEARNING_RATES`); set `trainer.optimizer.learning_rate`
             to schedule it.
 
     Example:
@@ -32,10 +33,11 @@ class SupernetTrainer:
         >>> accuracy = trainer.score(architecture, [(x_val, y_val)])     # doctest: +SKIP
     """
 
-    def __init__(self, supernet, *, optimizer="sgd", learning_rate=0.1):
+    def __init__(self, supernet, *, optimizer="sgd", learning_rate=None):
         self.supernet = supernet
         if isinstance(optimizer, str):
-            optimizer = make_optimizer(optimizer, learning_rate)
+            optimizer = make_optimizer(optimizer, DEFAULT_LEARNING_RATES[check_optimizer(optimizer)]
+                                       if learning_rate is None else learning_rate)
         self.optimizer = optimizer
         # Creating the slots now keeps variable creation out of the traced step.
         self.optimizer.build(supernet.trainable_variables)

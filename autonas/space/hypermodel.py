@@ -135,18 +135,18 @@ class CellHyperModel(keras_tuner.HyperModel):
         optimizer: "sgd" (Nesterov momentum 0.9, the optimizer of NASNet, ENAS and DARTS) or
             "adam" (which moves rarely seen rows of an embedding table much faster).
         learning_rate: the optimizer's initial learning rate (autonas's trainers decay it per
-            epoch with `autonas.engine.budget.CosineEpochs`).
+            epoch with `autonas.engine.budget.CosineEpochs`); None picks `DEFAULT_LEARNING_RATES`.
     """
 
     def __init__(self, space, *, inputs_builder, num_classes, size=NetworkSize(), optimizer="sgd",
-                 learning_rate=0.1, name="cell_classifier"):
+                 learning_rate=None, name="cell_classifier"):
         super().__init__(name=name)
         self.space = space
         self.inputs_builder = inputs_builder
         self.num_classes = int(num_classes)
         self.size = size
         self.optimizer = check_optimizer(optimizer)
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = float(DEFAULT_LEARNING_RATES[optimizer] if learning_rate is None else learning_rate)
 
     def build(self, hp):
         return self.build_genotype(self.space.declare(hp))

@@ -24,7 +24,7 @@ from autonas.engine.tuner import SearchTuner
 from autonas.export import export_saved_model, jsonable_classes
 from autonas.oracles import ORACLE_NAMES, make_oracle
 from autonas.space.genotype import Genotype
-from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, CellHyperModel, CellSearchSpace, check_optimizer
+from autonas.space.hypermodel import CellHyperModel, CellSearchSpace, check_optimizer
 from autonas.space.network import NetworkSize, default_reductions
 from autonas.space.published import PUBLISHED_CELLS
 
@@ -155,9 +155,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         search_deadline = deadline.sub(1.0 - RETRAIN_SHARE) if self.retrain else deadline
         search_size = NetworkSize(filters=self.search_filters, normal_cells=self.search_normal_cells,
                                   dropout=self.dropout)
-        learning_rate = self._learning_rate()
         hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
-                                    size=search_size, optimizer=self.optimizer, learning_rate=learning_rate)
+                                    size=search_size, optimizer=self.optimizer, learning_rate=self.learning_rate)
         max_trials = self.max_trials
         if max_trials is None and time_limit is None:
             max_trials = DEFAULT_MAX_TRIALS
@@ -174,7 +173,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             # A trial that would run past the search deadline (in practice the first, before
             # any pace is known) shortens its schedule to end on time.
             tuner.search(data.train, validation_data=data.validation, epochs=self.epochs, verbose=0,
-                         callbacks=[CosineEpochs(learning_rate, self.epochs, search_deadline)])
+                         callbacks=[CosineEpochs(hypermodel.learning_rate, self.epochs, search_deadline)])
             best_trials = tuner.oracle.get_best_trials(1)
             if not best_trials:
                 raise RuntimeError(_no_trial_message(tuner))
@@ -187,11 +186,6 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.best_score_ = float(best.score)
         self.search_seconds_ = deadline.elapsed
         return self
-
-    def _learning_rate(self):
-        if self.learning_rate is None:
-            return DEFAULT_LEARNING_RATES[self.optimizer]
-        return float(self.learning_rate)
 
     def _working_directory(self):
         if self.directory is None:
