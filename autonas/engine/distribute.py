@@ -6,6 +6,8 @@ unconnected strategy, while a name is created afresh in each `fit`.
 """
 from __future__ import annotations
 
+import contextlib
+
 import tensorflow as tf
 
 STRATEGY_NAMES = ("default", "mirrored", "multi_worker_mirrored")
@@ -58,3 +60,8 @@ def global_batch_size(per_replica, strategy):
     """Samples per training step across all replicas: `batch_size` is per replica, so adding
     replicas adds throughput rather than shrinking each replica's batch."""
     return int(per_replica) * int(strategy.num_replicas_in_sync)
+
+
+def strategy_scope(strategy):
+    """The scope models must be built in to train under `strategy` (None: no scope)."""
+    return contextlib.nullcontext() if strategy is None else strategy.scope()

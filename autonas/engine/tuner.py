@@ -1,7 +1,6 @@
 """The trial runner: a keras-tuner Tuner that builds, trains and scores one architecture."""
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import time
@@ -10,6 +9,7 @@ import keras
 import keras_tuner
 
 from autonas.engine.budget import Deadline
+from autonas.engine.distribute import strategy_scope
 
 
 class SearchBudgetSpent(Exception):
@@ -75,9 +75,7 @@ class SearchTuner(keras_tuner.Tuner):
 
     def strategy_scope(self):
         """The scope models must be built in to train under the tuner's distribution strategy."""
-        if self.distribution_strategy is None:
-            return contextlib.nullcontext()
-        return self.distribution_strategy.scope()
+        return strategy_scope(self.distribution_strategy)
 
     def run_trial(self, trial, train_data, *, validation_data, epochs, callbacks=(), verbose=0):
         start = time.monotonic()

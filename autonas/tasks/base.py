@@ -6,6 +6,7 @@ A task subclass only says how its inputs are validated and preprocessed (`_prepa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import numbers
 import tempfile
@@ -18,10 +19,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
-from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy
+from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy, strategy_scope
 from autonas.engine.progress import TrialProgress, format_seconds
 from autonas.engine.tuner import SearchTuner
 from autonas.export import export_saved_model, jsonable_classes
+from autonas.oneshot.result import OneShotResult
+from autonas.oneshot.run import ONE_SHOT_NAMES, one_shot_leaderboard, run_one_shot
 from autonas.oracles import ORACLE_NAMES, make_oracle
 from autonas.space.genotype import Genotype
 from autonas.space.hypermodel import CellHyperModel, CellSearchSpace, check_optimizer
@@ -33,6 +36,22 @@ OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
 DEFAULT_MAX_TRIALS = 10
 # Share of `time_limit` kept for the final retraining when `retrain=True`.
 RETRAIN_SHARE = 0.3
+
+
+@dataclasses.dataclass
+class SearchOutcome:
+    """What a search hands to the retraining: the winner, its score and every candidate.
+
+    `tuner` and `best_trial` are set by a keras-tuner search (the trial's trained model can be
+    kept); a one-shot search leaves them None.
+    """
+
+    genotype: Genotype
+    score: float
+    leaderboard: pd.DataFrame
+    tuner: SearchTuner | None = None
+    best_trial: keras_tuner.engine.trial.Trial | None = None
+    one_shot: OneShotResult | None = None
 
 
 class SearchClassifier(ClassifierMixin, BaseEstimator):
@@ -98,8 +117,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)
                                       or self.seed < 0):
             raise ValueError(f"seed must be None or a non-negative integer, got {self.seed!r}.")
-        if not (isinstance(self.oracle, keras_tuner.Oracle) or self.oracle in ORACLE_NAMES):
-            raise ValueError(f"oracle must be one of {ORACLE_NAMES} or a keras_tuner.Oracle, got {self.oracle!r}.")
+        names = ORACLE_NAMES + ONE_SHOT_NAMES
+        if not (isinstance(self.oracle, keras_tuner.Oracle) or self.oracle in names):
+            raise ValueError(f"oracle must be one of {names} or a keras_tuner.Oracle, got {self.oracle!r}.")
         check_optimizer(self.optimizer)
         check_strategy(self.distribution_strategy)
         if self.learning_rate is not None and not (isinstance(self.learning_rate, numbers.Real)
@@ -113,6 +133,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         time_limit = parse_duration(self.time_limit)
         # Checked against the space with both cells; `_search_space` drops what the data don't need.
         self._warm_start_values(self._search_space(reduction_cell=True))
+        if self.warm_start and self.oracle in ONE_SHOT_NAMES:
+            raise ValueError(f"warm_start works with oracle='evolution' or 'reinforce', not {self.oracle!r}: a one-shot "
+                             "search starts from the whole space.")
         if self.warm_start and not isinstance(self.oracle, str):
             raise ValueError("warm_start works with oracle='evolution' or 'reinforce'; a keras_tuner.Oracle "
                              "instance brings its own starting points.")
@@ -150,74 +173,100 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                                      global_batch_size(self.batch_size, strategy))
         # Networks on short sequences have no reduction cells, so there is none to search.
         space = self._search_space(reduction_cell=default_reductions(spec.spatial_shape) > 0)
-        initial_values = self._warm_start_values(space)
         deadline = Deadline(time_limit)
         search_deadline = deadline.sub(1.0 - RETRAIN_SHARE) if self.retrain else deadline
         search_size = NetworkSize(filters=self.search_filters, normal_cells=self.search_normal_cells,
                                   dropout=self.dropout)
         hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
                                     size=search_size, optimizer=self.optimizer, learning_rate=self.learning_rate)
+        with self._working_directory() as directory:
+            if isinstance(self.oracle, str) and self.oracle in ONE_SHOT_NAMES:
+                outcome = self._one_shot_search(space, hypermodel, data, search_deadline, seed)
+            else:
+                outcome = self._tuner_search(space, hypermodel, data, search_deadline, seed, directory, strategy,
+                                             time_limit)
+            self.best_genotype_ = outcome.genotype
+            self.leaderboard_ = outcome.leaderboard
+            self.model_ = self._final_model(outcome, hypermodel, data, deadline, strategy)
+        self.classes_ = classes
+        self.input_spec_ = spec
+        self.best_score_ = outcome.score
+        self.search_seconds_ = deadline.elapsed
+        return self
+
+    def _tuner_search(self, space, hypermodel, data, search_deadline, seed, directory, strategy, time_limit):
+        """Search with a keras-tuner Oracle, training every trial: the `SearchOutcome`."""
         max_trials = self.max_trials
         if max_trials is None and time_limit is None:
             max_trials = DEFAULT_MAX_TRIALS
+        initial_values = self._warm_start_values(space)
         oracle = make_oracle(self.oracle, objective=OBJECTIVE, max_trials=max_trials, seed=seed,
                              hyperparameters=space.hyperparameters(), initial_values=initial_values or None)
         progress = None
         if self.verbose:
             progress = TrialProgress(max_trials=oracle.max_trials, deadline=search_deadline,
                                      describe=lambda hp: space.declare(hp.copy()).summary())
-        with self._working_directory() as directory:
-            tuner = SearchTuner(hypermodel, oracle, deadline=search_deadline, on_trial_done=progress,
-                                directory=directory, project_name=self.project_name, overwrite=self.overwrite,
-                                distribution_strategy=strategy)
-            # A trial that would run past the search deadline (in practice the first, before
-            # any pace is known) shortens its schedule to end on time.
-            tuner.search(data.train, validation_data=data.validation, epochs=self.epochs, verbose=0,
-                         callbacks=[CosineEpochs(hypermodel.learning_rate, self.epochs, search_deadline)])
-            best_trials = tuner.oracle.get_best_trials(1)
-            if not best_trials:
-                raise RuntimeError(_no_trial_message(tuner))
-            best = best_trials[0]
-            self.best_genotype_ = space.declare(best.hyperparameters.copy())
-            self.leaderboard_ = _leaderboard(tuner, space)
-            self.model_ = self._final_model(tuner, hypermodel, best, data, deadline)
-        self.classes_ = classes
-        self.input_spec_ = spec
-        self.best_score_ = float(best.score)
-        self.search_seconds_ = deadline.elapsed
-        return self
+        tuner = SearchTuner(hypermodel, oracle, deadline=search_deadline, on_trial_done=progress,
+                            directory=directory, project_name=self.project_name, overwrite=self.overwrite,
+                            distribution_strategy=strategy)
+        # A trial that would run past the search deadline (in practice the first, before any
+        # pace is known) shortens its schedule to end on time.
+        tuner.search(data.train, validation_data=data.validation, epochs=self.epochs, verbose=0,
+                     callbacks=[CosineEpochs(hypermodel.learning_rate, self.epochs, search_deadline)])
+        best_trials = tuner.oracle.get_best_trials(1)
+        if not best_trials:
+            raise RuntimeError(_no_trial_message(tuner))
+        best = best_trials[0]
+        return SearchOutcome(genotype=space.declare(best.hyperparameters.copy()), score=float(best.score),
+                             leaderboard=_leaderboard(tuner, space), tuner=tuner, best_trial=best)
+
+    def _one_shot_search(self, space, hypermodel, data, search_deadline, seed):
+        """Search with shared weights (ENAS, DARTS) on a supernet: the `SearchOutcome`."""
+        result = run_one_shot(self.oracle, space, hypermodel, data, deadline=search_deadline, seed=seed,
+                              batch_size=self.batch_size, say=self._say)
+        return SearchOutcome(genotype=result.best.genotype, score=result.best.score,
+                             leaderboard=one_shot_leaderboard(result), one_shot=result)
 
     def _working_directory(self):
         if self.directory is None:
             return tempfile.TemporaryDirectory(prefix="autonas-")
         return contextlib.nullcontext(self.directory)
 
-    def _final_model(self, tuner, hypermodel, best, data, deadline):
+    def _final_model(self, outcome, hypermodel, data, deadline, strategy):
         """Retrain the best genotype on train + validation data at the final size, or, if that
         cannot get enough epochs in the time left, at the search size; if neither can, keep the
-        best trial's model rather than return an undertrained one."""
+        best trial's model rather than return an undertrained one.
+
+        A one-shot search has no trained child to keep: its architecture is always trained
+        from scratch, on the training data at the search size when `retrain=False`.
+        """
         self.retrained_size_ = None
+        best = outcome.best_trial
         if self.retrain:
             sizes = [NetworkSize(filters=self.final_filters, normal_cells=self.final_normal_cells,
                                  dropout=self.dropout), hypermodel.size]
-            for size in dict.fromkeys(sizes):
-                keras.backend.clear_session()
-                with tuner.strategy_scope():
-                    model = hypermodel.build_genotype(self.best_genotype_, size=size)
-                affordable = _epochs_that_fit(best, model, data, self.epochs, deadline.remaining)
-                # Fewer epochs than a search trial had would likely undo the search's result.
-                if affordable >= min(self.final_epochs, self.epochs):
-                    epochs = min(affordable, self.final_epochs)
-                    self._say(f"retraining the best architecture ({model.count_params():,} parameters) for up to "
-                              f"{epochs} epochs" + (f", {format_seconds(deadline.remaining)} left"
-                                                    if deadline.remaining is not None else ""))
-                    schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline, min_epochs=self.epochs)
-                    model.fit(data.full, epochs=epochs, verbose=2 if self.verbose == 2 else 0, shuffle=False,
-                              callbacks=[schedule])
-                    self.retrained_size_ = size
-                    return model
-            self._say("not enough time left to retrain; keeping the best trial's model")
-        return tuner.load_model(best)
+        else:
+            sizes = [hypermodel.size] if best is None else []
+        for size in dict.fromkeys(sizes):
+            keras.backend.clear_session()
+            with strategy_scope(strategy):
+                model = hypermodel.build_genotype(self.best_genotype_, size=size)
+            # Without a trained trial there is no pace to go by: the schedule re-plans under the deadline.
+            affordable = math.inf if best is None else _epochs_that_fit(best, model, data, self.epochs,
+                                                                        deadline.remaining)
+            # Fewer epochs than a search trial had would likely undo the search's result.
+            if affordable >= min(self.final_epochs, self.epochs):
+                epochs = min(affordable, self.final_epochs if self.retrain else self.epochs)
+                self._say(f"training the best architecture ({model.count_params():,} parameters) for up to "
+                          f"{epochs} epochs" + (f", {format_seconds(deadline.remaining)} left"
+                                                if deadline.remaining is not None else ""))
+                schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline, min_epochs=self.epochs)
+                model.fit(data.full if self.retrain else data.train, epochs=epochs,
+                          verbose=2 if self.verbose == 2 else 0, shuffle=False, callbacks=[schedule])
+                self.retrained_size_ = size if self.retrain else None
+                return model
+        self._say("not enough time left to retrain; keeping the best trial's model")
+        return outcome.tuner.load_model(best)
 
     def _say(self, message):
         if self.verbose:
