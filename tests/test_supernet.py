@@ -173,8 +173,26 @@ def test_sampling_new_architectures_never_retraces(tiny):
     trainer = SupernetTrainer(supernet, learning_rate=0.01)
     for architecture in distinct_architectures(supernet.encoding, np.random.default_rng(7), 20):
         assert np.isfinite(trainer.train_step(x, y, architecture))
-        assert 0.0 <= trainer.score(architecture, [(x[:4], y[:4]), (x[4:], y[4:])]) <= 1.0
-    assert trainer.tracing_counts == {"train": 1, "predict": 1}
+        for batch_statistics in (True, False):
+            batches = [(x[:4], y[:4]), (x[4:], y[4:])]
+            assert 0.0 <= trainer.score(architecture, batches, batch_statistics=batch_statistics) <= 1.0
+    assert trainer.tracing_counts == {"train": 1, "predict": 1, "score": 1}
+
+
+def test_scoring_with_batch_statistics_leaves_the_moving_statistics_alone(tiny):
+    supernet, x, y = tiny
+    trainer = SupernetTrainer(supernet, learning_rate=0.01)
+    architecture = supernet.encoding.sample(np.random.default_rng(11))
+    trainer.train_step(x, y, architecture)
+    before = [v.numpy().copy() for v in supernet.non_trainable_variables]
+    expected = supernet(x, architecture, batch_statistics=True).numpy()
+    for variable, value in zip(supernet.non_trainable_variables, before):
+        variable.assign(value)
+    accuracy = trainer.score(architecture, [(x, y)])
+    assert all(np.array_equal(v.numpy(), b) for v, b in zip(supernet.non_trainable_variables, before))
+    assert accuracy == np.mean(np.argmax(expected, axis=-1) == np.reshape(y, (-1,)))
+    # Batch statistics differ from the moving ones right after one step: the modes are not the same.
+    assert not np.allclose(expected, supernet(x, architecture, training=False).numpy(), atol=1e-4)
 
 
 def test_compiled_inference_equals_the_eager_forward_pass(tiny):

@@ -64,14 +64,14 @@ class Deadline:
         return Deadline(None if self.seconds is None else max(self.remaining, 0.0) * share, clock=self._clock)
 
 
-class CosineEpochs(keras.callbacks.Callback):
-    """Cosine learning-rate decay over the epochs that fit: per-epoch steps, re-planned under a deadline.
+class CosinePlan:
+    """Cosine learning-rate decay over the epochs that fit: re-planned after each epoch under a deadline.
 
     The learning rate of epoch e is `peak * (1 + cos(pi * e / planned)) / 2`. Without a deadline
     `planned` is `epochs`. With one, after each epoch from the second on (the first includes
-    tracing, so its pace misleads) the plan shrinks to the epochs that still fit at the last
-    epoch's pace, never below `min_epochs`, so training ends on time with a decayed learning
-    rate instead of being cut off at a high one.
+    tracing, so its pace misleads; unless it already used up the time) the plan shrinks to the
+    epochs that still fit at the last epoch's pace, never below `min_epochs`, so training ends on
+    time with a decayed learning rate instead of being cut off at a high one.
 
     Args:
         peak_learning_rate: learning rate of the first epoch.
@@ -79,30 +79,58 @@ class CosineEpochs(keras.callbacks.Callback):
         deadline: optional `Deadline`.
         min_epochs: the plan never drops below this, even if that overruns the deadline: an
             undertrained model is worse than a late one.
+        reserve_seconds: time to leave before the deadline for work after the last epoch.
     """
 
-    def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1):
-        super().__init__()
+    def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1, reserve_seconds=0.0):
         self.peak_learning_rate = float(peak_learning_rate)
         self.epochs = int(epochs)
         self.deadline = deadline or Deadline(None)
         self.min_epochs = min(int(min_epochs), self.epochs)
+        self.reserve_seconds = float(reserve_seconds)
         self.planned = self.epochs
+
+    def learning_rate(self, epoch):
+        """The learning rate of epoch `epoch` (counted from 0) under the current plan."""
+        progress = min(epoch / self.planned, 1.0)
+        return 0.5 * self.peak_learning_rate * (1.0 + math.cos(math.pi * progress))
+
+    def end_epoch(self, epoch, seconds):
+        """Re-plan after epoch `epoch` took `seconds`; returns whether another epoch follows."""
+        done = epoch + 1
+        if self.deadline.remaining is not None:
+            left = max(self.deadline.remaining - self.reserve_seconds, 0.0)
+            if epoch > 0 or left == 0.0:
+                affordable = done + int(left // max(seconds, 1e-9))
+                self.planned = max(done, self.min_epochs, min(self.planned, affordable))
+        return done < self.planned
+
+
+class CosineEpochs(keras.callbacks.Callback):
+    """A `CosinePlan` as a Keras callback: sets each epoch's learning rate and stops training
+    when the plan is done.
+
+    Args:
+        peak_learning_rate, epochs, deadline, min_epochs: as for `CosinePlan`.
+    """
+
+    def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1):
+        super().__init__()
+        self._args = (peak_learning_rate, epochs, deadline, min_epochs)
+        self.plan = CosinePlan(*self._args)
         self._epoch_start = None
 
+    @property
+    def planned(self):
+        return self.plan.planned
+
     def on_train_begin(self, logs=None):
-        self.planned = self.epochs
+        self.plan = CosinePlan(*self._args)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.monotonic()
-        progress = min(epoch / self.planned, 1.0)
-        self.model.optimizer.learning_rate = 0.5 * self.peak_learning_rate * (1.0 + math.cos(math.pi * progress))
+        self.model.optimizer.learning_rate = self.plan.learning_rate(epoch)
 
     def on_epoch_end(self, epoch, logs=None):
-        done = epoch + 1
-        if self.deadline.remaining is not None and epoch > 0:
-            pace = time.monotonic() - self._epoch_start
-            affordable = done + int(max(self.deadline.remaining, 0.0) // max(pace, 1e-9))
-            self.planned = max(done, self.min_epochs, min(self.planned, affordable))
-        if done >= self.planned:
+        if not self.plan.end_epoch(epoch, time.monotonic() - self._epoch_start):
             self.model.stop_training = True

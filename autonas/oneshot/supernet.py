@@ -140,8 +140,12 @@ class Supernet(keras.Model):
         self.classifier.build((None, self.cells[-1].output_channels))
         self.built = True
 
-    def call(self, inputs, architecture, training=None):
+    def call(self, inputs, architecture, training=None, batch_statistics=False):
         """Class probabilities of the child `architecture` (an int vector, see `encoding`).
+
+        With `batch_statistics`, batch normalisation uses (and updates) the batch's statistics
+        as in training, but dropout stays off: how a child is scored with shared weights, since
+        the moving statistics are averages over every child trained.
 
         Raises:
             ValueError: for an architecture of the wrong length, or (when it is a concrete
@@ -151,9 +155,9 @@ class Supernet(keras.Model):
 
         def run_cell(cell, placement, older, newer):
             choices = architecture[self.encoding.cell_slice(placement.cell_type)]
-            return cell(older, newer, choices, training=training)
+            return cell(older, newer, choices, training=training or batch_statistics)
 
-        return self._forward(inputs, run_cell, training)
+        return self._forward(inputs, run_cell, training, batch_statistics)
 
     def mix(self, inputs, edge_weights, block_weights=None, training=None):
         """Class probabilities of the weighted mixture of every child (DARTS's relaxation).
@@ -169,6 +173,22 @@ class Supernet(keras.Model):
         def run_cell(cell, placement, older, newer):
             return cell.mix(older, newer, edge_weights[placement.cell_type], block_weights[placement.cell_type],
                             training=training)
+
+        return self._forward(inputs, run_cell, training)
+
+    def relax(self, inputs, input_weights, op_weights, training=None):
+        """Class probabilities under the factorised relaxation DARTS trains here (`SuperCell.relax`).
+
+        Args:
+            input_weights: `{cell_type: tensor (num_blocks, 2, NUM_CELL_INPUTS + num_blocks - 1)}`:
+                per block and slot, a distribution over the states it can read.
+            op_weights: `{cell_type: tensor (num_blocks, 2, len(operations))}`: per block and
+                slot, a distribution over the operations.
+        """
+
+        def run_cell(cell, placement, older, newer):
+            return cell.relax(older, newer, input_weights[placement.cell_type], op_weights[placement.cell_type],
+                              training=training)
 
         return self._forward(inputs, run_cell, training)
 
@@ -188,9 +208,9 @@ class Supernet(keras.Model):
             block_weights[cell_type] = np.array([NUM_CELL_INPUTS + b in cell.concat for b in range(blocks)], "float32")
         return edge_weights, block_weights
 
-    def _forward(self, inputs, run_cell, training):
+    def _forward(self, inputs, run_cell, training, batch_statistics=False):
         x = self.frontend(inputs, training=training)
-        stem = self.stem_bn(self.stem_conv(x), training=training)
+        stem = self.stem_bn(self.stem_conv(x), training=training or batch_statistics)
         outputs = []
         for placement, cell in zip(self.placements, self.cells):
             older, newer = (stem if i == STEM else outputs[i] for i in (placement.older, placement.newer))

@@ -25,6 +25,7 @@ class SupernetTrainer:
         learning_rate: learning rate of a named optimizer (None: its default in
             `autonas.space.hypermodel.DEFAULT_LEARNING_RATES`); set `trainer.optimizer.learning_rate`
             to schedule it.
+        global_clipnorm: clip the gradients' global norm to this (named optimizers only).
 
     Example:
         >>> trainer = SupernetTrainer(supernet)                          # doctest: +SKIP
@@ -33,11 +34,11 @@ class SupernetTrainer:
         >>> accuracy = trainer.score(architecture, [(x_val, y_val)])     # doctest: +SKIP
     """
 
-    def __init__(self, supernet, *, optimizer="sgd", learning_rate=None):
+    def __init__(self, supernet, *, optimizer="sgd", learning_rate=None, global_clipnorm=None):
         self.supernet = supernet
         if isinstance(optimizer, str):
             optimizer = make_optimizer(optimizer, DEFAULT_LEARNING_RATES[check_optimizer(optimizer)]
-                                       if learning_rate is None else learning_rate)
+                                       if learning_rate is None else learning_rate, global_clipnorm)
         self.optimizer = optimizer
         # Creating the slots now keeps variable creation out of the traced step.
         self.optimizer.build(supernet.trainable_variables)
@@ -49,12 +50,14 @@ class SupernetTrainer:
         architecture = tf.TensorSpec((len(supernet.encoding),), tf.int32)
         self._train = tf.function(self._train_step, input_signature=(inputs, labels, architecture))
         self._predict = tf.function(self._probabilities, input_signature=(inputs, architecture))
+        self._score = tf.function(self._batch_statistics_probabilities, input_signature=(inputs, architecture))
 
     @property
     def tracing_counts(self):
         """How often each compiled step was traced: at most 1 each, whatever the architectures."""
         return {"train": self._train.experimental_get_tracing_count(),
-                "predict": self._predict.experimental_get_tracing_count()}
+                "predict": self._predict.experimental_get_tracing_count(),
+                "score": self._score.experimental_get_tracing_count()}
 
     def train_step(self, x, y, architecture):
         """One optimizer step of the child `architecture` on the batch `(x, y)`; returns the batch loss.
@@ -68,21 +71,28 @@ class SupernetTrainer:
         loss = self._train(self._inputs(x), self._labels(y), self._architecture(architecture))
         return float(loss)
 
-    def score(self, architecture, batches):
-        """Accuracy of the child `architecture` with the shared weights (inference mode).
+    def score(self, architecture, batches, *, batch_statistics=True):
+        """Accuracy of the child `architecture` with the shared weights.
 
         Args:
             architecture: the child's int vector.
             batches: an iterable of `(x, y)` batches, e.g. a `tf.data.Dataset`.
+            batch_statistics: normalise each batch with its own statistics, leaving the moving
+                ones untouched (dropout off). The moving statistics average over every child
+                trained so far and fit none of them: measured on digits after shared training
+                on two alternating children, one child scored 0.79 with them although its
+                training loss was 0.06; sampling a child per batch, children scored at chance.
+                False: inference mode.
 
         Raises:
             ValueError: for a bad architecture, or no samples.
         """
         architecture = self._architecture(architecture)
+        probabilities = self._score if batch_statistics else self._predict
         correct = total = 0
         for x, y in batches:
             y = np.reshape(np.asarray(y), (-1,))
-            predicted = np.argmax(self._predict(self._inputs(x), architecture).numpy(), axis=-1)
+            predicted = np.argmax(probabilities(self._inputs(x), architecture).numpy(), axis=-1)
             correct += int(np.sum(predicted == y))
             total += y.shape[0]
         if not total:
@@ -107,6 +117,15 @@ class SupernetTrainer:
 
     def _probabilities(self, x, architecture):
         return self.supernet(x, architecture, training=False)
+
+    def _batch_statistics_probabilities(self, x, architecture):
+        state = self.supernet.non_trainable_variables
+        saved = [tf.identity(variable.value) for variable in state]
+        probabilities = self.supernet(x, architecture, batch_statistics=True)
+        with tf.control_dependencies([probabilities]):
+            for variable, value in zip(state, saved):
+                variable.assign(value)  # scoring must not move the statistics training keeps
+        return tf.identity(probabilities)
 
     def _architecture(self, architecture):
         return tf.constant(self.supernet.encoding.check(architecture), tf.int32)

@@ -331,6 +331,10 @@ class LSTMController:
         self._check(decisions)
         return self._run(self._params(), decisions=decisions)[1]
 
+    def most_likely(self):
+        """The greedy decision sequence: the most likely option at each step, given the earlier ones."""
+        return self._run(self._params())[0]
+
     def probabilities(self):
         """The softmax of each decision along the most likely (greedy) path, for inspection."""
         cache = []

@@ -116,11 +116,13 @@ def check_optimizer(name):
     return name
 
 
-def make_optimizer(name, learning_rate):
-    """A fresh Keras optimizer called `name` (see `OPTIMIZERS`)."""
+def make_optimizer(name, learning_rate, global_clipnorm=None):
+    """A fresh Keras optimizer called `name` (see `OPTIMIZERS`), optionally clipping the global
+    gradient norm."""
     if check_optimizer(name) == "sgd":
-        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9, nesterov=True)
-    return keras.optimizers.Adam(learning_rate=learning_rate)
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9, nesterov=True,
+                                    global_clipnorm=global_clipnorm)
+    return keras.optimizers.Adam(learning_rate=learning_rate, global_clipnorm=global_clipnorm)
 
 
 class CellHyperModel(keras_tuner.HyperModel):
@@ -150,6 +152,12 @@ class CellHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         return self.build_genotype(self.space.declare(hp))
+
+    def count_params(self, genotype, *, size=None):
+        """Parameters of `genotype`'s classifier at `size` (default: the search size), uncompiled."""
+        inputs, features = self.inputs_builder()
+        return build_classifier(genotype, inputs=inputs, features=features, num_classes=self.num_classes,
+                                size=size or self.size).count_params()
 
     def build_genotype(self, genotype, *, size=None):
         """A compiled model for `genotype` at `size` (default: the search size)."""
