@@ -9,7 +9,9 @@ import keras
 import keras_tuner
 
 from autonas.engine.budget import Deadline
+from autonas.engine.cluster import Cluster
 from autonas.engine.distribute import strategy_scope
+from autonas.oracles.recovery import write_json_atomically
 
 
 class SearchBudgetSpent(Exception):
@@ -41,6 +43,10 @@ class SearchTuner(keras_tuner.Tuner):
     parameter count, the wall-clock seconds of the whole trial and of its last epoch. Before each new trial the tuner checks that an
     average trial still fits before `deadline`; if not, the search ends with the trials so far.
 
+    In a multi-worker search (keras-tuner's KERASTUNER_* variables, see `autonas.engine.cluster`)
+    the chief's `search` serves the oracle and returns when the search is over; a worker's runs
+    trials, with heartbeats, until the chief says stop. Only the chief may `overwrite`.
+
     Args:
         hypermodel: a `keras_tuner.HyperModel` returning compiled models.
         oracle: any `keras_tuner.Oracle`.
@@ -51,11 +57,28 @@ class SearchTuner(keras_tuner.Tuner):
     """
 
     def __init__(self, hypermodel, oracle, *, deadline=None, on_trial_done=None, **tuner_kwargs):
+        self.cluster = Cluster.from_environment()
+        if self.cluster.is_worker:
+            tuner_kwargs["overwrite"] = False  # the project directory is shared: only the chief clears it
         super().__init__(oracle=oracle, hypermodel=hypermodel, **tuner_kwargs)
         self.deadline = deadline or Deadline(None)
         self.on_trial_done = on_trial_done
+        # Trials that ended through this tuner (on the chief: all), as the oracle recorded them.
+        self.finished_trials = []
+        # On the chief, after `search`: trial id -> the tuner ids it was given to.
+        self.trial_workers = {}
+        self._heartbeat = None
 
     def search(self, *fit_args, **fit_kwargs):
+        if self.cluster.is_chief:
+            # keras-tuner's chief serves until its process is killed; this one returns when the
+            # search is over, its oracle holding every trial.
+            if "verbose" in fit_kwargs:
+                self.oracle.verbose = fit_kwargs["verbose"]
+            self.save()
+            self.trial_workers = self.cluster.serve(self.oracle, may_start_trial=self.trial_fits,
+                                                    on_trial_end=self._trial_done)
+            return
         # keras-tuner's loop only ends when the oracle says so; the time budget is the runner's,
         # so it ends the loop by raising from the public `pre_create_trial` hook.
         try:
@@ -63,13 +86,31 @@ class SearchTuner(keras_tuner.Tuner):
         except SearchBudgetSpent:
             self.on_search_end()
 
+    def on_search_begin(self):
+        super().on_search_begin()
+        # keras-tuner resumes a project only if `<tuner_id>.json` exists, and first writes it
+        # when a trial ends: write it now, so that a search killed in its first trial resumes.
+        self.save()
+
+    def save(self):
+        # BaseTuner.save rewrites `<tuner_id>.json` in place, and a kill during that write leaves
+        # a file the project cannot be reloaded from: replace it atomically (same name).
+        if not self.cluster.is_worker:
+            self.oracle.save()
+        write_json_atomically(os.path.join(self.project_dir, f"{self.tuner_id}.json"), self.get_state())
+
     def pre_create_trial(self):
-        if not self.deadline.fits(self.expected_trial_seconds()):
+        if not self.trial_fits():
             raise SearchBudgetSpent()
 
+    def trial_fits(self):
+        """Whether an average trial still ends before the deadline."""
+        return self.deadline.fits(self.expected_trial_seconds())
+
     def expected_trial_seconds(self):
-        """Mean wall time of finished trials (0 before the first)."""
-        seconds = [t.metrics.get_last_value("seconds") for t in self.oracle.trials.values()
+        """Mean wall time of finished trials (0 before the first); a worker knows only its own."""
+        trials = self.finished_trials if self.cluster.is_worker else self.oracle.trials.values()
+        seconds = [t.metrics.get_last_value("seconds") for t in trials
                    if t.metrics.exists("seconds")]
         return sum(seconds) / len(seconds) if seconds else 0.0
 
@@ -108,7 +149,18 @@ class SearchTuner(keras_tuner.Tuner):
             model.load_weights(self.weights_path(trial.trial_id))
         return model
 
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        self._heartbeat = self.cluster.heartbeat(self.oracle, trial.trial_id)
+
     def on_trial_end(self, trial):
-        super().on_trial_end(trial)
+        try:
+            super().on_trial_end(trial)
+        finally:
+            self._heartbeat.stop()
+        self._trial_done(self.oracle.get_trial(trial.trial_id))
+
+    def _trial_done(self, trial):
+        self.finished_trials.append(trial)
         if self.on_trial_done is not None:
-            self.on_trial_done(self, self.oracle.get_trial(trial.trial_id))
+            self.on_trial_done(self, trial)

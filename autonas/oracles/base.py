@@ -10,6 +10,7 @@ import keras_tuner
 import numpy as np
 
 from autonas.oracles.encoding import SpaceEncoding
+from autonas.oracles.recovery import RecoverableOracle
 
 _COMPLETED = "COMPLETED"
 _FAILED = "FAILED"
@@ -29,8 +30,12 @@ def _normalised(config):
     return json.loads(json.dumps(config))
 
 
-class AutonasOracle(keras_tuner.Oracle):
+class AutonasOracle(RecoverableOracle):
     """Base class of autonas's Oracles (not used directly).
+
+    Its project on disk survives a kill at any moment (see `RecoverableOracle`), and its state
+    (RNG, learned state) is saved with the trials, so a resumed search proposes what the
+    uninterrupted one would have.
 
     Args:
         objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries,
@@ -135,22 +140,21 @@ class AutonasOracle(keras_tuner.Oracle):
 
     @keras_tuner.synchronized
     def end_trial(self, trial):
-        """Record the finished trial (keras-tuner), learn from it, then save again.
+        """Record the finished trial (keras-tuner), learn from it, then save once.
 
         A completed trial with a finite score is learned from; a trial that failed for good
         (FAILED, or INVALID with no retries left) is forgotten; one sent for a retry is kept
-        pending until its retry ends.
+        pending until its retry ends. The bookkeeping and the learning reach `oracle.json` in
+        one write, so a kill cannot save one without the other.
         """
-        super().end_trial(trial)
-        trial = self.trials[trial.trial_id]
-        if trial.status == _COMPLETED and trial.score is not None and np.isfinite(trial.score):
-            self._learn(trial, self.reward(trial))
-        elif trial.status == _FAILED:
-            self._forget(trial)
-        else:
-            return  # waiting for a retry: nothing changed
-        # keras-tuner saved before we learned; save the updated state too.
-        self.save()
+        with self.single_save():
+            super().end_trial(trial)
+            trial = self.trials[trial.trial_id]
+            if trial.status == _COMPLETED and trial.score is not None and np.isfinite(trial.score):
+                self._learn(trial, self.reward(trial))
+            elif trial.status == _FAILED:
+                self._forget(trial)
+            # else: waiting for a retry, nothing to learn yet
 
     def _learn(self, trial, reward):
         raise NotImplementedError

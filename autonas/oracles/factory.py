@@ -2,6 +2,7 @@
 import keras_tuner
 
 from autonas.oracles.evolution import RegularizedEvolutionOracle
+from autonas.oracles.random_search import RandomSearchOracle
 from autonas.oracles.reinforce import ReinforceOracle
 
 ORACLE_NAMES = ("random", "evolution", "reinforce")
@@ -53,7 +54,7 @@ def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=Non
     if oracle == "random":
         if initial_values:
             raise ValueError("oracle='random' does not take initial_values; use 'evolution' or 'reinforce'.")
-        return keras_tuner.oracles.RandomSearchOracle(
+        return RandomSearchOracle(
             objective=objective,
             max_trials=max_trials,
             seed=keras_tuner_seed(seed),

@@ -21,6 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
 from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy, strategy_scope
 from autonas.engine.progress import TrialProgress, format_seconds
+from autonas.engine.resume import check_resume
+from autonas.engine.cluster import Cluster
 from autonas.engine.tuner import SearchTuner
 from autonas.export import export_saved_model, jsonable_classes
 from autonas.oneshot.result import OneShotResult
@@ -133,6 +135,10 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         time_limit = parse_duration(self.time_limit)
         # Checked against the space with both cells; `_search_space` drops what the data don't need.
         self._warm_start_values(self._search_space(reduction_cell=True))
+        if self.oracle in ONE_SHOT_NAMES and Cluster.from_environment().distributed:
+            raise ValueError(f"oracle={self.oracle!r} trains one supernet in one process and cannot be spread over "
+                             "keras-tuner's chief and workers: unset KERASTUNER_TUNER_ID (and KERASTUNER_ORACLE_IP/PORT), "
+                             "or use oracle='evolution', 'reinforce' or 'random' for a multi-worker search.")
         if self.warm_start and self.oracle in ONE_SHOT_NAMES:
             raise ValueError(f"warm_start works with oracle='evolution' or 'reinforce', not {self.oracle!r}: a one-shot "
                              "search starts from the whole space.")
@@ -185,8 +191,12 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             else:
                 outcome = self._tuner_search(space, hypermodel, data, search_deadline, seed, directory, strategy,
                                              time_limit)
+                if outcome is None:  # a worker of a multi-worker search: the chief keeps and retrains the result
+                    return self
             self.best_genotype_ = outcome.genotype
             self.leaderboard_ = outcome.leaderboard
+            # Per-epoch statistics of a one-shot search (controller entropy, mean reward, ...).
+            self.search_history_ = None if outcome.one_shot is None else pd.DataFrame(outcome.one_shot.history)
             self.model_ = self._final_model(outcome, hypermodel, data, deadline, strategy)
         self.classes_ = classes
         self.input_spec_ = spec
@@ -195,7 +205,26 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _tuner_search(self, space, hypermodel, data, search_deadline, seed, directory, strategy, time_limit):
-        """Search with a keras-tuner Oracle, training every trial: the `SearchOutcome`."""
+        """Search with a keras-tuner Oracle, training every trial: the `SearchOutcome`.
+
+        In a multi-worker search (keras-tuner's KERASTUNER_* variables, see
+        `autonas.engine.cluster`) the chief runs no trial: it serves the oracle until the search is
+        over and gets the outcome of every trial (`trial_workers_` says which worker ran which).
+        A worker runs trials until the chief says stop and returns None: the chief retrains, and
+        the worker keeps only `search_role_`, `worker_trials_` and `search_seconds_`.
+
+        Raises:
+            ValueError: in a multi-worker search without `directory` (workers save the trials'
+                weights where the chief must find them).
+        """
+        cluster = Cluster.from_environment()
+        if cluster.distributed and self.directory is None:
+            raise ValueError(
+                f"A multi-worker search (KERASTUNER_TUNER_ID={cluster.tuner_id!r}) needs directory=: one path that "
+                "every process reaches (a shared disk), where workers save the trials' weights for the chief.")
+        # Before anything is written: a project resumed with a changed configuration is refused.
+        seed = check_resume(self, directory, space=space, hypermodel=hypermodel, data=data,
+                            global_batch_size=global_batch_size(self.batch_size, strategy), seed=seed)
         max_trials = self.max_trials
         if max_trials is None and time_limit is None:
             max_trials = DEFAULT_MAX_TRIALS
@@ -204,7 +233,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                              hyperparameters=space.hyperparameters(), initial_values=initial_values or None)
         progress = None
         if self.verbose:
-            progress = TrialProgress(max_trials=oracle.max_trials, deadline=search_deadline,
+            # A worker counts its own trials, of a total it does not know.
+            progress = TrialProgress(max_trials=None if cluster.is_worker else oracle.max_trials,
+                                     deadline=search_deadline,
                                      describe=lambda hp: space.declare(hp.copy()).summary())
         tuner = SearchTuner(hypermodel, oracle, deadline=search_deadline, on_trial_done=progress,
                             directory=directory, project_name=self.project_name, overwrite=self.overwrite,
@@ -213,6 +244,13 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         # pace is known) shortens its schedule to end on time.
         tuner.search(data.train, validation_data=data.validation, epochs=self.epochs, verbose=0,
                      callbacks=[CosineEpochs(hypermodel.learning_rate, self.epochs, search_deadline)])
+        self.search_role_ = cluster.role if cluster.distributed else None
+        if cluster.is_worker:
+            self.worker_trials_ = [trial.trial_id for trial in tuner.finished_trials]
+            self.search_seconds_ = search_deadline.elapsed
+            return None
+        if cluster.is_chief:
+            self.trial_workers_ = tuner.trial_workers
         best_trials = tuner.oracle.get_best_trials(1)
         if not best_trials:
             raise RuntimeError(_no_trial_message(tuner))
@@ -223,9 +261,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     def _one_shot_search(self, space, hypermodel, data, search_deadline, seed):
         """Search with shared weights (ENAS, DARTS) on a supernet: the `SearchOutcome`."""
         result = run_one_shot(self.oracle, space, hypermodel, data, deadline=search_deadline, seed=seed,
-                              batch_size=self.batch_size, say=self._say)
+                              batch_size=self.batch_size, learning_rate=self.learning_rate, say=self._say)
         return SearchOutcome(genotype=result.best.genotype, score=result.best.score,
-                             leaderboard=one_shot_leaderboard(result), one_shot=result)
+                             leaderboard=one_shot_leaderboard(result, hypermodel.count_params), one_shot=result)
 
     def _working_directory(self):
         if self.directory is None:
@@ -273,9 +311,16 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             print(message, flush=True)
 
     # ----------------------------------------------------------------- use
+    def _check_fitted(self):
+        """NotFittedError unless `fit` produced a model; a multi-worker search's workers have none."""
+        message = ("This %(name)s has no fitted model yet: call fit first." if getattr(self, "search_role_", None)
+                   != "worker" else "This %(name)s was a worker of a multi-worker search: it ran trials, and the "
+                   "chief process holds the fitted model; predict and export there.")
+        check_is_fitted(self, "model_", msg=message)
+
     def predict_proba(self, x):
         """Class probabilities, shape (n_samples, n_classes), columns ordered as `classes_`."""
-        check_is_fitted(self, "model_")
+        self._check_fitted()
         inputs = self._check_predict_inputs(x)
         return np.asarray(self.model_.predict(inputs, batch_size=self.batch_size, verbose=0))
 
@@ -293,7 +338,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     def export(self, path, *, overwrite=False):
         """Write a TF SavedModel serving raw inputs -> class probabilities, plus `autonas.json`
         (classes, genotype, input spec). See `autonas.export.export_saved_model`."""
-        check_is_fitted(self, "model_")
+        self._check_fitted()
         metadata = {
             "classes": jsonable_classes(self.classes_),
             "genotype": self.best_genotype_.to_dict(),
