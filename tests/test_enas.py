@@ -114,9 +114,10 @@ def test_same_seed_same_architectures():
     assert [str(d.genotype) for d in other.derived] != [str(d.genotype) for d in first.derived]
 
 
-def test_deadline_stops_after_the_first_epoch():
+def test_deadline_stops_after_the_second_epoch():
+    # The first epoch's pace includes tracing, so the plan is revised from the second on.
     result = run(make_search(), epochs=50, deadline=Deadline(0.0))
-    assert result.epochs == 1 and result.derived
+    assert result.epochs == 2 and result.derived
 
 
 def test_bad_settings_are_refused():

@@ -69,7 +69,7 @@ class CosinePlan:
 
     The learning rate of epoch e is `peak * (1 + cos(pi * e / planned)) / 2`. Without a deadline
     `planned` is `epochs`. With one, after each epoch from the second on (the first includes
-    tracing, so its pace misleads; unless it already used up the time) the plan shrinks to the
+    tracing, so its pace misleads) the plan shrinks to the
     epochs that still fit at the last epoch's pace, never below `min_epochs`, so training ends on
     time with a decayed learning rate instead of being cut off at a high one.
 
@@ -100,7 +100,7 @@ class CosinePlan:
         done = epoch + 1
         if self.deadline.remaining is not None:
             left = max(self.deadline.remaining - self.reserve_seconds, 0.0)
-            if epoch > 0 or left == 0.0:
+            if epoch > 0:
                 affordable = done + int(left // max(seconds, 1e-9))
                 self.planned = max(done, self.min_epochs, min(self.planned, affordable))
         return done < self.planned
