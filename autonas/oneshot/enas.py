@@ -108,7 +108,7 @@ class EnasSearch:
         for epoch in range(int(max_epochs)):
             epoch_start = time.monotonic()
             self.trainer.optimizer.learning_rate = plan.learning_rate(epoch)
-            losses = [self.trainer.train_step(x, y, self._sample().decisions) for x, y in train_batches]
+            losses = [self.trainer.train_step(x, y, self.controller.sample().decisions) for x, y in train_batches]
             rewards, entropies = self._train_controller(rewards_from)
             stats = {
                 "epoch": epoch + 1,
@@ -128,9 +128,6 @@ class EnasSearch:
         derived = self.derive(validation)
         return OneShotResult(method="enas", derived=derived, history=history, epochs=len(history),
                              seconds=time.monotonic() - start, peak_memory_mb=peak_rss_mb())
-
-    def _sample(self):
-        return self.controller.sample()
 
     def _train_controller(self, batches):
         """`controller_steps` REINFORCE updates; the reward is a child's accuracy on one batch."""

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from autonas.oneshot.enas import EnasSearch
 from autonas.oneshot.memory import check_fits
 from autonas.oneshot.supernet import Supernet
 
@@ -21,7 +22,7 @@ DEFAULT_SUPERNET_EPOCHS = 50
 
 def run_one_shot(method, space, hypermodel, data, *, deadline, seed, batch_size, learning_rate=None, say=print,
                  max_epochs=DEFAULT_SUPERNET_EPOCHS):
-    """Search `space` with `method` ("enas" or "darts") on `data`; a `OneShotResult`.
+    """Search `space` with `method` (a name in `ONE_SHOT_NAMES`) on `data`; a `OneShotResult`.
 
     Args:
         method: a name from `ONE_SHOT_NAMES`.
@@ -47,12 +48,7 @@ def run_one_shot(method, space, hypermodel, data, *, deadline, seed, batch_size,
     say(f"{method}: a supernet of {supernet.count_params():,} shared weights, about {estimate / 2**20:,.0f} MiB to "
         "train; the first epoch includes tracing its steps (minutes, once)")
     options = {"optimizer": hypermodel.optimizer, "learning_rate": learning_rate, "seed": seed}
-    if method == "enas":
-        from autonas.oneshot.enas import EnasSearch
-        searcher = EnasSearch(supernet, **options)
-    else:
-        from autonas.oneshot.darts import DartsSearch
-        searcher = DartsSearch(supernet, **options)
+    searcher = EnasSearch(supernet, **options)
     return searcher.search(data.train, data.validation, deadline=deadline, max_epochs=max_epochs,
                            on_epoch=lambda stats: say(describe_epoch(method, stats)))
 

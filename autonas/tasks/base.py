@@ -21,8 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
 from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy, strategy_scope
 from autonas.engine.progress import TrialProgress, format_seconds
-from autonas.engine.resume import check_resume
 from autonas.engine.cluster import Cluster
+from autonas.engine.resume import check_resume
 from autonas.engine.tuner import SearchTuner
 from autonas.export import export_saved_model, jsonable_classes
 from autonas.oneshot.result import OneShotResult
