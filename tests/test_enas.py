@@ -5,7 +5,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from keras import layers
 
 import autonas  # noqa: F401  (registers the custom layers)
 from autonas.engine.budget import Deadline
@@ -13,14 +12,9 @@ from autonas.oneshot import Supernet
 from autonas.oneshot.enas import EnasSearch
 from autonas.oneshot.memory import check_fits, estimate_training_bytes
 from autonas.space import CellSearchSpace, NetworkSize, build_classifier
+from supernet_inputs import pixel_inputs
 
 OPERATIONS = ["conv_3x3", "max_pool_3x3", "identity"]
-
-
-def pixel_inputs():
-    inputs = keras.Input((8, 8), dtype="uint8", name="pixels")
-    x = layers.Reshape((8, 8, 1), name="add_channel")(inputs)
-    return inputs, layers.Rescaling(1 / 255, name="scale")(x)
 
 
 def toy_data(seed=0, count=96):

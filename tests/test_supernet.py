@@ -18,18 +18,13 @@ from autonas.oneshot import (
 from autonas.oneshot.cells import unused_blocks
 from autonas.space import IMAGE_OPERATIONS, Block, Cell, CellSearchSpace, Genotype, NetworkSize, build_classifier
 from autonas.space.operations import operations_for_rank
+from supernet_inputs import pixel_inputs
 
 TOLERANCE = 1e-5
 VOCABULARY = ["the", "cat", "sat", "on", "mat", "dog", "ran", "far", "a", "big", "red", "ball"]
 SEQUENCE_OPERATIONS = ["conv_3", "sep_conv_5", "dil_conv_3", "max_pool_3", "avg_pool_3", "identity", "bigru",
                        "self_attention"]
 TINY_OPERATIONS = ["conv_3", "max_pool_3", "identity"]
-
-
-def pixel_inputs():
-    inputs = keras.Input((8, 8), dtype="uint8", name="pixels")
-    x = layers.Reshape((8, 8, 1), name="add_channel")(inputs)
-    return inputs, layers.Rescaling(1 / 255, name="scale")(x)
 
 
 def text_inputs():

@@ -22,6 +22,7 @@ unchanged) through keras-tuner's servicer and messages, and adds:
 from __future__ import annotations
 
 import collections
+import functools
 import sys
 import threading
 import time
@@ -160,7 +161,7 @@ class Chief:
             try:
                 self.on_trial_end(self.oracle.get_trial(trial.trial_id))
             except Exception as error:  # noqa: BLE001 - the worker did nothing wrong
-                self._run(lambda: self._fail(error))
+                self._run(functools.partial(self._fail, error))
                 self._notify()
         return ended
 

@@ -11,6 +11,7 @@ import keras_tuner
 from autonas.engine.budget import Deadline
 from autonas.engine.cluster import Cluster
 from autonas.engine.distribute import strategy_scope
+from autonas.engine.gradient_registry import released_custom_gradients
 from autonas.oracles.recovery import write_json_atomically
 
 
@@ -42,6 +43,11 @@ class SearchTuner(keras_tuner.Tuner):
     Each trial trains the built model for `epochs` and reports the final epoch's metrics, its
     parameter count, the wall-clock seconds of the whole trial and of its last epoch. Before each new trial the tuner checks that an
     average trial still fits before `deadline`; if not, the search ends with the trials so far.
+
+    Its project resumes after the process is killed at any moment: the tuner's state file is
+    written from the start of the search and replaced atomically (the oracle's files too, for
+    autonas's oracles: `autonas.oracles.recovery`). What TensorFlow would keep of a trial's
+    traced graphs is released when the trial ends (`autonas.engine.gradient_registry`).
 
     In a multi-worker search (keras-tuner's KERASTUNER_* variables, see `autonas.engine.cluster`)
     the chief's `search` serves the oracle and returns when the search is over; a worker's runs
@@ -122,14 +128,18 @@ class SearchTuner(keras_tuner.Tuner):
         start = time.monotonic()
         keras.backend.clear_session()
         gc.collect()
-        with self.strategy_scope():
-            model = self.hypermodel.build(trial.hyperparameters)
-        timer = EpochTimer()
-        # shuffle=False: the datasets shuffle themselves.
-        history = model.fit(train_data, epochs=epochs, verbose=verbose, shuffle=False, callbacks=[*callbacks, timer])
-        # Validate once, after the last epoch run (a callback may stop training early to meet
-        # the deadline): the score is that epoch's, and each extra validation pass costs time.
-        scores = model.evaluate(validation_data, verbose=0, return_dict=True)
+        # TensorFlow's gradient registry would keep each trial's train step alive, and memory
+        # would grow with every trial (see `autonas.engine.gradient_registry`).
+        with released_custom_gradients():
+            with self.strategy_scope():
+                model = self.hypermodel.build(trial.hyperparameters)
+            timer = EpochTimer()
+            # shuffle=False: the datasets shuffle themselves.
+            history = model.fit(train_data, epochs=epochs, verbose=verbose, shuffle=False,
+                                callbacks=[*callbacks, timer])
+            # Validate once, after the last epoch run (a callback may stop training early to meet
+            # the deadline): the score is that epoch's, and each extra validation pass costs time.
+            scores = model.evaluate(validation_data, verbose=0, return_dict=True)
         model.save_weights(self.weights_path(trial.trial_id))
         metrics = {name: float(values[-1]) for name, values in history.history.items()}
         metrics.update({f"val_{name}": float(value) for name, value in scores.items()})

@@ -4,12 +4,13 @@
 tensor (`ArchitectureEncoding`); `SupernetTrainer` trains and scores children with the shared
 weights without retracing; `load_child_weights` copies a child's weights into its slots.
 """
+from autonas.oneshot.darts import DartsSearch
 from autonas.oneshot.encoding import ArchitectureEncoding, genotype_to_vector, vector_to_genotype
 from autonas.oneshot.supernet import CellPlacement, Supernet, place_cells
 from autonas.oneshot.training import SupernetTrainer
 from autonas.oneshot.weights import load_child_weights
 
 __all__ = [
-    "ArchitectureEncoding", "CellPlacement", "Supernet", "SupernetTrainer", "genotype_to_vector",
+    "ArchitectureEncoding", "CellPlacement", "DartsSearch", "Supernet", "SupernetTrainer", "genotype_to_vector",
     "load_child_weights", "place_cells", "vector_to_genotype",
 ]

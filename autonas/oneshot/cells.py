@@ -34,6 +34,23 @@ def unused_blocks(choices, num_blocks):
     return ops.cast(ops.logical_not(read[NUM_CELL_INPUTS:]), "float32")
 
 
+def expected_unused(input_weights, num_blocks):
+    """The relaxed `unused_blocks`: per block, the probability that no later slot reads its output.
+
+    Reading each slot's input weights as independent probabilities, block k's output is unused
+    with probability `prod over later blocks b and slots s of (1 - input_weights[b, s, 2 + k])`;
+    for one-hot weights that is the child's 0/1 mask, so the relaxed cell output equals the child's.
+
+    Args:
+        input_weights: shape `(num_blocks, 2, NUM_CELL_INPUTS + num_blocks - 1)`.
+        num_blocks: blocks in the cell.
+    """
+    reads = input_weights[:, :, NUM_CELL_INPUTS:NUM_CELL_INPUTS + num_blocks - 1]
+    later = ops.cast(ops.greater(ops.arange(num_blocks)[:, None], ops.arange(num_blocks - 1)[None, :]), reads.dtype)
+    unused = ops.prod(1.0 - reads * later[:, None, :], axis=(0, 1))
+    return ops.concatenate([unused, ops.ones((1,), reads.dtype)], axis=0)
+
+
 class SuperCell(layers.Layer):
     """Every architecture of one cell position in the network, with shared weights.
 
@@ -105,6 +122,25 @@ class SuperCell(layers.Layer):
             states.append(sum(edge.mix(states, edge_weights[block, slot], training=training)
                               for slot, edge in enumerate(pair)))
         return self.concat(states[NUM_CELL_INPUTS:], block_weights)
+
+    def relax(self, older, newer, input_weights, op_weights, training=None):
+        """The cell under the factorised relaxation of `Edge.relax` (what `autonas.oneshot.darts` trains).
+
+        Args:
+            input_weights: shape `(num_blocks, 2, NUM_CELL_INPUTS + num_blocks - 1)`: per block and
+                slot, a distribution over the states it can read (zero past them).
+            op_weights: shape `(num_blocks, 2, len(operations))`: per block and slot, a
+                distribution over the operations.
+
+        Returns:
+            Every block output, each scaled by the probability that no block reads it
+            (`expected_unused`).
+        """
+        states = self._project(older, newer, training)
+        for block, pair in enumerate(self.edges):
+            states.append(sum(edge.relax(states, input_weights[block, slot], op_weights[block, slot], training=training)
+                              for slot, edge in enumerate(pair)))
+        return self.concat(states[NUM_CELL_INPUTS:], expected_unused(input_weights, self.num_blocks))
 
     def concat(self, block_outputs, block_weights):
         """Concatenate every block output, each scaled by its weight (a 0/1 mask when sampling)."""

@@ -5,7 +5,8 @@ reduction cells between them, ReLU-pooling-dropout-softmax head), but every edge
 candidate operation and the architecture is an int32 tensor input (see
 `autonas.oneshot.encoding`). A forward pass computes only the chosen inputs and operations, so
 sampling a new child per batch costs neither a model rebuild nor a retrace, and the weights are
-shared by every child for the whole search.
+shared by every child for the whole search. `mix` and `relax` compute continuous relaxations of
+all children instead, for DARTS (`autonas.oneshot.darts` trains `relax`, the cheaper one).
 
 Example:
     >>> import keras
@@ -176,7 +177,7 @@ class Supernet(keras.Model):
 
         return self._forward(inputs, run_cell, training)
 
-    def relax(self, inputs, input_weights, op_weights, training=None):
+    def relax(self, inputs, input_weights, op_weights, training=None, batch_statistics=False):
         """Class probabilities under the factorised relaxation DARTS trains here (`SuperCell.relax`).
 
         Args:
@@ -184,13 +185,16 @@ class Supernet(keras.Model):
                 per block and slot, a distribution over the states it can read.
             op_weights: `{cell_type: tensor (num_blocks, 2, len(operations))}`: per block and
                 slot, a distribution over the operations.
+            training: training mode (batch statistics, dropout).
+            batch_statistics: batch statistics (updating the moving ones) without dropout, as
+                in `call`.
         """
 
         def run_cell(cell, placement, older, newer):
             return cell.relax(older, newer, input_weights[placement.cell_type], op_weights[placement.cell_type],
-                              training=training)
+                              training=training or batch_statistics)
 
-        return self._forward(inputs, run_cell, training)
+        return self._forward(inputs, run_cell, training, batch_statistics)
 
     def one_hot_weights(self, architecture):
         """`(edge_weights, block_weights)` for `mix` that select exactly `architecture`."""

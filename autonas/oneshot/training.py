@@ -15,6 +15,44 @@ from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, check_optimizer, ma
 DEFAULT_BATCH_SIZE = 256
 
 
+LABELS_SPEC = tf.TensorSpec((None,), tf.int32)
+
+
+class BatchConverter:
+    """Converts batches to what a supernet's compiled steps take, so that one trace serves them all.
+
+    Attributes:
+        spec: the `tf.TensorSpec` of the supernet's raw inputs (any batch size).
+    """
+
+    def __init__(self, supernet):
+        raw = supernet.frontend.inputs[0]
+        self.dtype = tf.as_dtype(raw.dtype)
+        self.spec = tf.TensorSpec(raw.shape, self.dtype)
+
+    def inputs(self, x):
+        """`x` as a tensor of the supernet's raw input dtype."""
+        x = tf.convert_to_tensor(x)
+        return x if x.dtype == self.dtype else tf.cast(x, self.dtype)
+
+    @staticmethod
+    def labels(y):
+        """`y` as a flat int32 tensor."""
+        return tf.cast(tf.reshape(tf.convert_to_tensor(y), (-1,)), tf.int32)
+
+
+def keeping_moving_statistics(supernet, forward):
+    """`forward()` (a pass with batch statistics), with the supernet's moving statistics restored
+    after it: scoring must not move the statistics training keeps. Call it inside a `tf.function`."""
+    state = supernet.non_trainable_variables
+    saved = [tf.identity(variable.value) for variable in state]
+    outputs = forward()
+    with tf.control_dependencies([outputs]):
+        for variable, value in zip(state, saved):
+            variable.assign(value)
+    return tf.identity(outputs)
+
+
 class SupernetTrainer:
     """Shared-weight training and scoring of a `Supernet`'s children.
 
@@ -43,10 +81,8 @@ class SupernetTrainer:
         # Creating the slots now keeps variable creation out of the traced step.
         self.optimizer.build(supernet.trainable_variables)
         self.loss = keras.losses.SparseCategoricalCrossentropy()
-        raw = supernet.frontend.inputs[0]
-        self._input_dtype = tf.as_dtype(raw.dtype)
-        inputs = tf.TensorSpec(raw.shape, self._input_dtype)
-        labels = tf.TensorSpec((None,), tf.int32)
+        self._convert = BatchConverter(supernet)
+        inputs, labels = self._convert.spec, LABELS_SPEC
         architecture = tf.TensorSpec((len(supernet.encoding),), tf.int32)
         self._train = tf.function(self._train_step, input_signature=(inputs, labels, architecture))
         self._predict = tf.function(self._probabilities, input_signature=(inputs, architecture))
@@ -68,7 +104,7 @@ class SupernetTrainer:
         Raises:
             ValueError: for an architecture that does not fit the space.
         """
-        loss = self._train(self._inputs(x), self._labels(y), self._architecture(architecture))
+        loss = self._train(self._convert.inputs(x), self._convert.labels(y), self._architecture(architecture))
         return float(loss)
 
     def score(self, architecture, batches, *, batch_statistics=True):
@@ -92,7 +128,7 @@ class SupernetTrainer:
         correct = total = 0
         for x, y in batches:
             y = np.reshape(np.asarray(y), (-1,))
-            predicted = np.argmax(probabilities(self._inputs(x), architecture).numpy(), axis=-1)
+            predicted = np.argmax(probabilities(self._convert.inputs(x), architecture).numpy(), axis=-1)
             correct += int(np.sum(predicted == y))
             total += y.shape[0]
         if not total:
@@ -102,7 +138,7 @@ class SupernetTrainer:
     def predict(self, x, architecture, batch_size=DEFAULT_BATCH_SIZE):
         """Class probabilities of the child `architecture` on `x` (inference mode), as numpy."""
         architecture = self._architecture(architecture)
-        x = self._inputs(x)
+        x = self._convert.inputs(x)
         return np.concatenate([self._predict(x[start:start + batch_size], architecture).numpy()
                                for start in range(0, int(x.shape[0]), batch_size)])
 
@@ -119,21 +155,7 @@ class SupernetTrainer:
         return self.supernet(x, architecture, training=False)
 
     def _batch_statistics_probabilities(self, x, architecture):
-        state = self.supernet.non_trainable_variables
-        saved = [tf.identity(variable.value) for variable in state]
-        probabilities = self.supernet(x, architecture, batch_statistics=True)
-        with tf.control_dependencies([probabilities]):
-            for variable, value in zip(state, saved):
-                variable.assign(value)  # scoring must not move the statistics training keeps
-        return tf.identity(probabilities)
+        return keeping_moving_statistics(self.supernet, lambda: self.supernet(x, architecture, batch_statistics=True))
 
     def _architecture(self, architecture):
         return tf.constant(self.supernet.encoding.check(architecture), tf.int32)
-
-    def _inputs(self, x):
-        x = tf.convert_to_tensor(x)
-        return x if x.dtype == self._input_dtype else tf.cast(x, self._input_dtype)
-
-    @staticmethod
-    def _labels(y):
-        return tf.cast(tf.reshape(tf.convert_to_tensor(y), (-1,)), tf.int32)

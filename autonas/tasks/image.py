@@ -33,7 +33,9 @@ class ImageSearchClassifier(SearchClassifier):
         seed: None for a random run, or an int (0 included) fixing the sequence of proposed
             architectures and the data split.
         directory: where keras-tuner keeps trial records; None uses a temporary directory
-            removed after `fit`. With a directory and `overwrite=False`, a search resumes.
+            removed after `fit`. With a directory and `overwrite=False`, a search resumes where
+            it stopped, even if its process was killed; resuming with a changed configuration
+            raises ValueError (which settings count: `autonas.engine.resume`).
         overwrite: start afresh in `directory`, discarding earlier trials.
         verbose: 0 silent, 1 one line per trial, 2 also per-epoch output of the retraining.
         retrain: retrain the best genotype at the final size on all data (else keep the best
