@@ -4,7 +4,7 @@ Each trial traces a new train step; TensorFlow's gradient registry kept every on
 (see `autonas.engine.gradient_registry`), and RSS grew by ~40 MiB per trial on the
 `benchmarks/memory.py` settings. The exact check counts the traced graphs still alive after
 each trial (fast); the RSS check bounds the growth over the later trials of a tiny search
-(slow: 8 trials).
+(`-m scaleout`: 8 trials).
 """
 import contextlib
 import gc
@@ -81,7 +81,7 @@ def test_the_check_sees_the_leak_without_the_fix(digits, tmp_path, monkeypatch):
     assert graphs[0] < graphs[1], graphs
 
 
-@pytest.mark.slow
+@pytest.mark.scaleout
 def test_rss_stops_growing_after_the_first_trials(digits, tmp_path):
     rss = np.array([row[2] for row in _measure(digits, tmp_path, 8)], dtype=float) / MIB
     # Measured on this search (random oracle, seed 0, so the same architectures every run):

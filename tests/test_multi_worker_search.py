@@ -355,7 +355,7 @@ def _check_every_trial_ran_once(max_trials, results):
     assert chief["best_score"] == max(trial["score"] for trial in trials.values())
 
 
-@pytest.mark.slow
+@pytest.mark.scaleout
 def test_a_chief_and_two_workers_run_every_trial_once_and_all_exit(tmp_path):
     # SearchTuner used directly, as a keras-tuner user would (the classifier: the tests below).
     max_trials = 4
@@ -366,7 +366,7 @@ def test_a_chief_and_two_workers_run_every_trial_once_and_all_exit(tmp_path):
     assert all(len(w["trials_run"]) >= 1 for w in (results["tuner0"], results["tuner1"])), "a worker got no trial"
 
 
-@pytest.mark.slow
+@pytest.mark.scaleout
 def test_a_worker_killed_mid_trial_neither_hangs_the_search_nor_loses_its_trial(tmp_path):
     max_trials = 4
     processes = _start_cluster(tmp_path, "random", max_trials, "classifier")
@@ -399,7 +399,7 @@ def test_a_worker_killed_mid_trial_neither_hangs_the_search_nor_loses_its_trial(
     assert results["tuner0"]["predict"].startswith("NotFittedError")
 
 
-@pytest.mark.slow
+@pytest.mark.scaleout
 def test_the_example_runs_every_trial_once_on_two_workers_and_ends_with_the_chiefs_json():
     # The classifier's fit in every role, with evolution; the launcher exits 0 only when the
     # chief and both workers did, and waits for them.

@@ -5,7 +5,7 @@ Three layers:
   is resumed by a fresh tuner, which must end exactly as the uninterrupted search did and run
   again only the trial that had not reported (closed-form trials: fast);
 - a real classifier search is SIGKILLed during a trial, between trials and during the final
-  retraining, then run again to completion, and compared with an uninterrupted run (slow:
+  retraining, then run again to completion, and compared with an uninterrupted run (`scaleout`:
   one subprocess per run, see `resume_search.py`);
 - `fit` on an existing project with a changed configuration raises before anything is written.
 """
@@ -169,7 +169,7 @@ def _run_helper(directory, oracle, output, kill=None):
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.slow
+@pytest.mark.scaleout
 @pytest.mark.parametrize("oracle", ["evolution", "reinforce", "random"])
 def test_search_killed_at_four_points_ends_as_an_uninterrupted_one(tmp_path, oracle):
     whole = _run_helper(tmp_path / "whole", oracle, tmp_path / "whole.json")

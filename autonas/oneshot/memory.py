@@ -2,8 +2,8 @@
 
 A supernet's weights are small (every candidate of every edge, a few MB at search sizes); what
 grows is activation memory. Sampling methods (ENAS) keep one candidate per edge alive for the
-backward pass, like a single child; DARTS's mixture keeps every candidate on every state it can
-read. `estimate_training_bytes` counts those tensors from the supernet's layout so that a
+backward pass, like a single child; DARTS's relaxation (`Edge.relax`) keeps every operation's
+output on each edge's mixed input, once per stride run of the states it reads. `estimate_training_bytes` counts those tensors from the supernet's layout so that a
 supernet too large for the machine is refused before training, with the setting to lower.
 """
 from __future__ import annotations
@@ -47,21 +47,25 @@ def estimate_training_bytes(supernet, batch_size, *, mixture):
     Args:
         supernet: a `Supernet`.
         batch_size: samples per step.
-        mixture: True for DARTS's relaxation (every candidate on every readable state),
-            False for one sampled child per step (ENAS).
+        mixture: True for DARTS's relaxation (every operation on each edge's mixed input, per
+            stride run), False for one sampled child per step (ENAS).
     """
     num_ops = len(supernet.space.operations)
     blocks = supernet.space.num_blocks
     spatial = list(supernet.frontend.outputs[0].shape[1:-1])
     size = math.prod(int(s) for s in spatial)
     elements = 0
-    for placement in supernet.placements:
+    for placement, cell in zip(supernet.placements, supernet.cells):
         if placement.reduction:
             size //= 2 ** len(spatial)
         per_state = size * placement.filters
-        readable = sum(NUM_CELL_INPUTS + block for block in range(blocks))  # per slot
-        candidates = 2 * readable * num_ops if mixture else 2 * blocks
-        elements += per_state * (candidates * TENSORS_PER_CANDIDATE + NUM_CELL_INPUTS + blocks)
+        edges = [edge for pair in cell.edges for edge in pair]
+        if mixture:  # each run's mixed input, and every operation on it
+            runs = sum(len(edge.runs) for edge in edges)
+            candidates, mixed_inputs = runs * num_ops, runs
+        else:
+            candidates, mixed_inputs = len(edges), 0
+        elements += per_state * (candidates * TENSORS_PER_CANDIDATE + mixed_inputs + NUM_CELL_INPUTS + blocks)
     weights = supernet.count_params() * BYTES_PER_FLOAT * 4  # weights, gradients, two optimizer slots
     return weights + int(batch_size) * elements * BYTES_PER_FLOAT
 

@@ -10,18 +10,20 @@ import keras
 import numpy as np
 import pandas as pd
 
+from autonas.oneshot.darts import DartsSearch
 from autonas.oneshot.enas import EnasSearch
 from autonas.oneshot.memory import check_fits
 from autonas.oneshot.supernet import Supernet
 
-ONE_SHOT_NAMES = ("enas",)  # "darts": in progress (DartsSearch, autonas/oneshot/darts.py)
+ONE_SHOT_NAMES = ("enas", "darts")
+SEARCHES = {"enas": EnasSearch, "darts": DartsSearch}
 # Supernet epochs when no time limit ends the search sooner. ENAS trained 150 epochs on
 # CIFAR-10, DARTS 50; the supernet here is a search-size proxy like the trials of other oracles.
 DEFAULT_SUPERNET_EPOCHS = 50
 
 
 def run_one_shot(method, space, hypermodel, data, *, deadline, seed, batch_size, learning_rate=None, say=print,
-                 max_epochs=DEFAULT_SUPERNET_EPOCHS):
+                 max_epochs=None):
     """Search `space` with `method` (a name in `ONE_SHOT_NAMES`) on `data`; a `OneShotResult`.
 
     Args:
@@ -34,7 +36,7 @@ def run_one_shot(method, space, hypermodel, data, *, deadline, seed, batch_size,
         batch_size: samples per training batch (for the memory check).
         learning_rate: peak learning rate of the shared weights; None: the method's default.
         say: where progress lines go.
-        max_epochs: the most supernet epochs.
+        max_epochs: the most supernet epochs; None: `DEFAULT_SUPERNET_EPOCHS`.
 
     Raises:
         MemoryError: when the supernet would not fit in memory (names the settings to lower).
@@ -48,8 +50,9 @@ def run_one_shot(method, space, hypermodel, data, *, deadline, seed, batch_size,
     say(f"{method}: a supernet of {supernet.count_params():,} shared weights, about {estimate / 2**20:,.0f} MiB to "
         "train; the first epoch includes tracing its steps (minutes, once)")
     options = {"optimizer": hypermodel.optimizer, "learning_rate": learning_rate, "seed": seed}
-    searcher = EnasSearch(supernet, **options)
-    return searcher.search(data.train, data.validation, deadline=deadline, max_epochs=max_epochs,
+    searcher = SEARCHES[method](supernet, **options)
+    return searcher.search(data.train, data.validation, deadline=deadline,
+                           max_epochs=DEFAULT_SUPERNET_EPOCHS if max_epochs is None else max_epochs,
                            on_epoch=lambda stats: say(describe_epoch(method, stats)))
 
 

@@ -133,8 +133,6 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         if self.verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be 0, 1 or 2, got {self.verbose!r}.")
         time_limit = parse_duration(self.time_limit)
-        # Checked against the space with both cells; `_search_space` drops what the data don't need.
-        self._warm_start_values(self._search_space(reduction_cell=True))
         if self.oracle in ONE_SHOT_NAMES and Cluster.from_environment().distributed:
             raise ValueError(f"oracle={self.oracle!r} trains one supernet in one process and cannot be spread over "
                              "keras-tuner's chief and workers: unset KERASTUNER_TUNER_ID (and KERASTUNER_ORACLE_IP/PORT), "
@@ -145,6 +143,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         if self.warm_start and not isinstance(self.oracle, str):
             raise ValueError("warm_start works with oracle='evolution' or 'reinforce'; a keras_tuner.Oracle "
                              "instance brings its own starting points.")
+        # Checked against the space with both cells; `_search_space` drops what the data don't need.
+        self._warm_start_values(self._search_space(reduction_cell=True))
         return time_limit
 
     def _search_space(self, reduction_cell):
