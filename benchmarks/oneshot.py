@@ -125,15 +125,20 @@ def fit_once(method, dataset, budget, seed, fashion_train, fashion_test):
 
 
 def in_subprocess(arguments, limit):
-    """Run this script with `arguments` in a fresh process; its last stdout line is JSON."""
+    """Run this script with `arguments` in a fresh process; its last stdout line is JSON.
+
+    A failure's row carries the last line the process wrote to stderr (e.g. a MemoryError's message).
+    """
     command = [sys.executable, os.path.abspath(__file__), *arguments]
     try:
-        done = subprocess.run(command, stdout=subprocess.PIPE, timeout=limit, text=True)
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=limit, text=True)
     except subprocess.TimeoutExpired:
         return {"error": f"did not finish in {limit:.0f} s"}
+    sys.stderr.write(done.stderr)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode or not lines:
-        return {"error": f"exit code {done.returncode}"}
+        reason = [line for line in done.stderr.splitlines() if line.strip()][-1:]
+        return {"error": f"exit code {done.returncode}" + (f": {reason[0].strip()}" if reason else "")}
     return json.loads(lines[-1])
 
 

@@ -282,3 +282,22 @@ def test_overwrite_starts_a_new_search_with_the_new_configuration(searched, tmp_
         assert json.load(handle)["configuration"]["epochs"] == 2
     trial = keras_tuner.engine.trial.Trial.load(str(directory / "image_search" / "trial_0" / "trial.json"))
     assert trial.metrics.get_last_value("epochs") == 2
+
+
+def test_a_resumed_seed_none_search_splits_off_the_same_validation_samples(searched, tmp_path, monkeypatch):
+    directory = _copy(searched, tmp_path)
+    _, _, images, labels = searched
+    with open(record_path(directory, ImageSearchClassifier.project_name), encoding="utf-8") as handle:
+        recorded = json.load(handle)["seed"]
+    seeds = []
+    prepare = ImageSearchClassifier._prepare_fit_data
+
+    def spy(self, x, y, validation_split, validation_data, seed, batch_size):
+        seeds.append(seed)
+        return prepare(self, x, y, validation_split, validation_data, seed, batch_size)
+
+    monkeypatch.setattr(ImageSearchClassifier, "_prepare_fit_data", spy)
+    ImageSearchClassifier(**{**TINY, "max_trials": 2}, directory=str(directory)).fit(images, labels)
+    ImageSearchClassifier(**TINY, directory=str(tmp_path / "new")).fit(images, labels)
+    # The resumed search reused the recorded seed; a new one in another directory drew its own.
+    assert seeds[0] == recorded and seeds[1] != recorded

@@ -18,9 +18,9 @@ the final retraining (`retrain`, `final_epochs`, `final_filters`, `final_normal_
 `directory` and `overwrite`. The data themselves are not hashed: other samples of the same
 sizes and classes are not detected.
 
-`seed=None` draws a seed; it is recorded, and a resumed `seed=None` search reuses it for its
-oracle (whose random stream is restored from its state anyway). The validation split of a
-`seed=None` search is drawn before this check and so differs on resume; give a seed to keep it.
+`seed=None` draws a seed; it is recorded, and a resumed `seed=None` search reuses it
+(`recorded_seed`) for its validation split and its oracle, so the trials after the resume are
+scored on the same samples as the ones before.
 
 The record is a JSON file beside the keras-tuner project, `<directory>/<project_name>.autonas.json`,
 not inside it: keras-tuner deletes the project directory itself when `overwrite=True`.
@@ -48,6 +48,17 @@ def is_resuming(directory, project_name, overwrite):
     """Whether keras-tuner will reload the project (its test: the tuner's state file exists)."""
     tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
     return not overwrite and os.path.exists(os.path.join(str(directory), project_name, f"{tuner_id}.json"))
+
+
+def recorded_seed(directory, project_name, overwrite):
+    """The seed recorded for a search that this `fit` will resume, else None (a new search)."""
+    if directory is None or not is_resuming(directory, project_name, overwrite):
+        return None
+    try:
+        with open(record_path(directory, project_name), encoding="utf-8") as handle:
+            return int(json.load(handle)["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no usable record: `check_resume` refuses the resume with the reason
 
 
 def search_configuration(estimator, *, space, hypermodel, data, global_batch_size):

@@ -22,7 +22,7 @@ from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
 from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy, strategy_scope
 from autonas.engine.progress import TrialProgress, format_seconds
 from autonas.engine.cluster import Cluster
-from autonas.engine.resume import check_resume
+from autonas.engine.resume import check_resume, recorded_seed
 from autonas.engine.tuner import SearchTuner
 from autonas.export import export_saved_model, jsonable_classes
 from autonas.oneshot.result import OneShotResult
@@ -173,7 +173,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             RuntimeError: when no trial completed.
         """
         time_limit = self._check_params()
-        seed = _seed_or_random(self.seed)
+        # A resumed seed=None search splits off the same validation samples as before.
+        seed = _seed_or_random(self.seed if self.seed is not None else
+                               recorded_seed(self.directory, self.project_name, self.overwrite))
         strategy = make_strategy(self.distribution_strategy)
         data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed,
                                                      global_batch_size(self.batch_size, strategy))

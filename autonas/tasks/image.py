@@ -29,7 +29,8 @@ class ImageSearchClassifier(SearchClassifier):
             (70% when `retrain`, else all of it) and returns the best so far. None: no limit.
         oracle: "evolution" (regularized evolution, the default: see the README for the
             measurements behind it), "reinforce" (an LSTM controller trained with REINFORCE),
-            "random", or any `keras_tuner.Oracle` instance.
+            "random", or any `keras_tuner.Oracle` instance; or a one-shot search on a
+            weight-sharing supernet: "enas" or "darts" (README, "One-shot search").
         seed: None for a random run, or an int (0 included) fixing the sequence of proposed
             architectures and the data split.
         directory: where keras-tuner keeps trial records; None uses a temporary directory
