@@ -109,6 +109,17 @@ def test_distributed_fit_needs_a_directory_and_says_so_before_training(monkeypat
         assert not hasattr(clf, "search_role_")
 
 
+def test_distributed_fit_needs_a_seed_and_says_so_before_training(monkeypatch, digits, tiny, tmp_path):
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(_free_port()))  # nothing listens: no training can start
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+    images, labels = digits
+    clf = ImageSearchClassifier(**{**tiny, "seed": None}, directory=str(tmp_path / "search"))
+    with pytest.raises(ValueError, match=r"multi-worker search .* needs seed=<int> \(or validation_data=\)"):
+        clf.fit(images[:100], labels[:100])
+    assert not (tmp_path / "search").exists()
+
+
 # -- the chief's bookkeeping (no server, no training) ------------------------------------------
 
 

@@ -21,10 +21,13 @@ def two_supernet_epochs(monkeypatch):
     monkeypatch.setattr(one_shot_run, "DEFAULT_SUPERNET_EPOCHS", 2)
 
 
-@pytest.mark.parametrize("method", ["enas", "darts"])
-def test_image_classifier_searches_with_shared_weights_and_retrains_the_result(method, digits, tiny, capsys):
+# With a time limit, the retraining first measures its pace on a few batches (autonas.engine.pace).
+@pytest.mark.parametrize("method, time_limit", [("enas", None), ("darts", "10m")])
+def test_image_classifier_searches_with_shared_weights_and_retrains_the_result(method, time_limit, digits, tiny,
+                                                                                capsys):
     images, labels = digits
-    clf = ImageSearchClassifier(**{**tiny, "oracle": method, "verbose": 1}).fit(images[:1000], labels[:1000])
+    clf = ImageSearchClassifier(**{**tiny, "oracle": method, "verbose": 1, "time_limit": time_limit}).fit(
+        images[:1000], labels[:1000])
     assert isinstance(clf.best_genotype_, Genotype)
     board = clf.leaderboard()
     assert len(board) >= 1 and board["status"].str.startswith("DERIVED").all()
@@ -34,6 +37,8 @@ def test_image_classifier_searches_with_shared_weights_and_retrains_the_result(m
     assert HISTORY_COLUMNS[method] <= set(clf.search_history_.columns)
     printed = capsys.readouterr().out
     assert f"{method} epoch 1" in printed and f"{method} epoch 2" in printed and "supernet of" in printed
+    assert f"for up to {tiny['final_epochs']} epochs" in printed  # the whole retraining fits
+    assert clf.retrained_size_.filters == tiny["final_filters"]
     # The derived architecture is retrained from scratch by the ordinary builder: it learns digits.
     assert clf.score(images[1000:], labels[1000:]) > 0.5
 

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
 from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy, strategy_scope
+from autonas.engine.pace import measured_epochs_that_fit, steps_per_epoch
 from autonas.engine.progress import TrialProgress, format_seconds
 from autonas.engine.cluster import Cluster
 from autonas.engine.resume import check_resume, recorded_seed
@@ -173,6 +174,12 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             RuntimeError: when no trial completed.
         """
         time_limit = self._check_params()
+        cluster = Cluster.from_environment()
+        if cluster.distributed and self.seed is None and validation_data is None:
+            raise ValueError(
+                f"A multi-worker search (KERASTUNER_TUNER_ID={cluster.tuner_id!r}) needs seed=<int> (or "
+                "validation_data=): every process splits off the validation samples itself, and with seed=None "
+                "each would draw its own, scoring trials on different samples.")
         # A resumed seed=None search splits off the same validation samples as before.
         seed = _seed_or_random(self.seed if self.seed is not None else
                                recorded_seed(self.directory, self.project_name, self.overwrite))
@@ -277,8 +284,10 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         cannot get enough epochs in the time left, at the search size; if neither can, keep the
         best trial's model rather than return an undertrained one.
 
-        A one-shot search has no trained child to keep: its architecture is always trained
-        from scratch, on the training data at the search size when `retrain=False`.
+        A one-shot search has no trained child to keep, nor a trial's pace to scale: each size's
+        pace is measured on its first batches (`autonas.engine.pace`), and when no size gets
+        enough epochs the search size trains for the epochs that fit (at least one).
+        Its architecture is trained on the training data at the search size when `retrain=False`.
         """
         self.retrained_size_ = None
         best = outcome.best_trial
@@ -287,22 +296,30 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                  dropout=self.dropout), hypermodel.size]
         else:
             sizes = [hypermodel.size] if best is None else []
-        for size in dict.fromkeys(sizes):
+        sizes = list(dict.fromkeys(sizes))
+        batches = data.full if self.retrain else data.train
+        samples = data.train_size + (data.validation_size if self.retrain else 0)
+        wanted = self.final_epochs if self.retrain else self.epochs
+        for size in sizes:
             keras.backend.clear_session()
             with strategy_scope(strategy):
                 model = hypermodel.build_genotype(self.best_genotype_, size=size)
-            # Without a trained trial there is no pace to go by: the schedule re-plans under the deadline.
-            affordable = math.inf if best is None else _epochs_that_fit(best, model, data, self.epochs,
-                                                                        deadline.remaining)
+            if best is None:
+                steps = steps_per_epoch(batches, samples, global_batch_size(self.batch_size, strategy))
+                affordable = measured_epochs_that_fit(model, batches, steps, deadline.remaining)
+                last_resort = size == sizes[-1]
+            else:
+                affordable = _epochs_that_fit(best, model, data, self.epochs, deadline.remaining)
+                last_resort = False
             # Fewer epochs than a search trial had would likely undo the search's result.
-            if affordable >= min(self.final_epochs, self.epochs):
-                epochs = min(affordable, self.final_epochs if self.retrain else self.epochs)
+            if affordable >= min(self.final_epochs, self.epochs) or last_resort:
+                epochs = max(1, min(affordable, wanted))
                 self._say(f"training the best architecture ({model.count_params():,} parameters) for up to "
                           f"{epochs} epochs" + (f", {format_seconds(deadline.remaining)} left"
                                                 if deadline.remaining is not None else ""))
                 schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline, min_epochs=self.epochs)
-                model.fit(data.full if self.retrain else data.train, epochs=epochs,
-                          verbose=2 if self.verbose == 2 else 0, shuffle=False, callbacks=[schedule])
+                model.fit(batches, epochs=epochs, verbose=2 if self.verbose == 2 else 0, shuffle=False,
+                          callbacks=[schedule])
                 self.retrained_size_ = size if self.retrain else None
                 return model
         self._say("not enough time left to retrain; keeping the best trial's model")
