@@ -3,8 +3,9 @@
 A supernet's weights are small (every candidate of every edge, a few MB at search sizes); what
 grows is activation memory. Sampling methods (ENAS) keep one candidate per edge alive for the
 backward pass, like a single child; DARTS's relaxation (`Edge.relax`) keeps every operation's
-output on each edge's mixed input, once per stride run of the states it reads. `estimate_training_bytes` counts those tensors from the supernet's layout so that a
-supernet too large for the machine is refused before training, with the setting to lower.
+output on each edge's mixed input, once per stride run of the states it reads.
+`estimate_training_bytes` counts those tensors from the supernet's layout so that a supernet too
+large for the machine is refused before training, with the setting to lower.
 """
 from __future__ import annotations
 

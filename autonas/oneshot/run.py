@@ -15,8 +15,8 @@ from autonas.oneshot.enas import EnasSearch
 from autonas.oneshot.memory import check_fits
 from autonas.oneshot.supernet import Supernet
 
-ONE_SHOT_NAMES = ("enas", "darts")
 SEARCHES = {"enas": EnasSearch, "darts": DartsSearch}
+ONE_SHOT_NAMES = tuple(SEARCHES)
 # Supernet epochs when no time limit ends the search sooner. ENAS trained 150 epochs on
 # CIFAR-10, DARTS 50; the supernet here is a search-size proxy like the trials of other oracles.
 DEFAULT_SUPERNET_EPOCHS = 50
