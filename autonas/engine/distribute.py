@@ -26,7 +26,8 @@ def make_strategy(value):
 
     "mirrored" replicates over every local GPU (or the CPU when there is none, or the logical
     devices configured with `tf.config.set_logical_device_configuration`);
-    "multi_worker_mirrored" spans the workers that the `TF_CONFIG` environment variable lists.
+    "multi_worker_mirrored" spans the workers that the `TF_CONFIG` environment variable lists
+    (trained with `autonas.engine.multi_worker`'s loop).
     """
     check_strategy(value)
     if isinstance(value, tf.distribute.Strategy):
@@ -37,23 +38,7 @@ def make_strategy(value):
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     else:
         strategy = tf.distribute.get_strategy()
-    _refuse_multi_worker_fit(strategy)
     return strategy
-
-
-def _refuse_multi_worker_fit(strategy):
-    """Keras 3's `fit` fails under a MultiWorkerMirroredStrategy that spans several workers
-    (keras-team/keras#20585: its first-batch reduce raises on PerReplica values), so say so
-    before any training instead of failing inside the first trial."""
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return
-    workers = strategy.cluster_resolver.cluster_spec().num_tasks("worker") if strategy.cluster_resolver else 1
-    if workers > 1:
-        raise ValueError(
-            f"TF_CONFIG lists {workers} workers, but Keras 3's fit cannot train under a multi-worker "
-            "MultiWorkerMirroredStrategy (keras-team/keras#20585). To spread a search over machines, run "
-            "trials in parallel with keras-tuner's chief/worker mode instead (KERASTUNER_TUNER_ID, "
-            "KERASTUNER_ORACLE_IP, KERASTUNER_ORACLE_PORT) with distribution_strategy=None or 'mirrored'.")
 
 
 def global_batch_size(per_replica, strategy):

@@ -12,6 +12,7 @@ from autonas.engine.budget import Deadline
 from autonas.engine.cluster import Cluster
 from autonas.engine.distribute import strategy_scope
 from autonas.engine.gradient_registry import released_custom_gradients
+from autonas.engine.multi_worker import agreed, check_same_trial, evaluate_scores, fit_history, spans_workers
 from autonas.oracles.recovery import write_json_atomically
 
 
@@ -106,7 +107,8 @@ class SearchTuner(keras_tuner.Tuner):
         write_json_atomically(os.path.join(self.project_dir, f"{self.tuner_id}.json"), self.get_state())
 
     def pre_create_trial(self):
-        if not self.trial_fits():
+        # Under a multi-worker strategy every worker runs this search in step: the chief's clock decides.
+        if not agreed(self.distribution_strategy, self.trial_fits()):
             raise SearchBudgetSpent()
 
     def trial_fits(self):
@@ -126,6 +128,8 @@ class SearchTuner(keras_tuner.Tuner):
 
     def run_trial(self, trial, train_data, *, validation_data, epochs, callbacks=(), verbose=0):
         start = time.monotonic()
+        if spans_workers(self.distribution_strategy):
+            check_same_trial(self.distribution_strategy, trial.hyperparameters.values)
         keras.backend.clear_session()
         gc.collect()
         # TensorFlow's gradient registry would keep each trial's train step alive, and memory
@@ -134,14 +138,13 @@ class SearchTuner(keras_tuner.Tuner):
             with self.strategy_scope():
                 model = self.hypermodel.build(trial.hyperparameters)
             timer = EpochTimer()
-            # shuffle=False: the datasets shuffle themselves.
-            history = model.fit(train_data, epochs=epochs, verbose=verbose, shuffle=False,
-                                callbacks=[*callbacks, timer])
+            history = fit_history(model, train_data, epochs=epochs, callbacks=[*callbacks, timer],
+                                  strategy=self.distribution_strategy, verbose=verbose)
             # Validate once, after the last epoch run (a callback may stop training early to meet
             # the deadline): the score is that epoch's, and each extra validation pass costs time.
-            scores = model.evaluate(validation_data, verbose=0, return_dict=True)
+            scores = evaluate_scores(model, validation_data, self.distribution_strategy)
         model.save_weights(self.weights_path(trial.trial_id))
-        metrics = {name: float(values[-1]) for name, values in history.history.items()}
+        metrics = {name: float(values[-1]) for name, values in history.items()}
         metrics.update({f"val_{name}": float(value) for name, value in scores.items()})
         metrics["epochs"] = float(len(timer.durations))
         metrics["params"] = float(model.count_params())
@@ -153,8 +156,10 @@ class SearchTuner(keras_tuner.Tuner):
         return os.path.join(self.get_trial_dir(trial_id), "model.weights.h5")
 
     def load_model(self, trial):
-        """The trained model of a finished trial."""
-        with self.strategy_scope():
+        """The trained model of a finished trial (for predictions: outside a multi-worker
+        strategy, where Keras cannot predict)."""
+        scope = None if spans_workers(self.distribution_strategy) else self.distribution_strategy
+        with strategy_scope(scope):
             model = self.hypermodel.build(trial.hyperparameters)
             model.load_weights(self.weights_path(trial.trial_id))
         return model

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import math
 import numbers
+import os
 import tempfile
 
 import keras
@@ -20,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
 from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy, strategy_scope
+from autonas.engine.multi_worker import agreed, fit_history, spans_workers, worker_index
 from autonas.engine.pace import measured_epochs_that_fit, steps_per_epoch
 from autonas.engine.progress import TrialProgress, format_seconds
 from autonas.engine.cluster import Cluster
@@ -180,10 +182,14 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                 f"A multi-worker search (KERASTUNER_TUNER_ID={cluster.tuner_id!r}) needs seed=<int> (or "
                 "validation_data=): every process splits off the validation samples itself, and with seed=None "
                 "each would draw its own, scoring trials on different samples.")
+        strategy = make_strategy(self.distribution_strategy)
+        if spans_workers(strategy):
+            self._check_multi_worker_strategy(cluster)
         # A resumed seed=None search splits off the same validation samples as before.
         seed = _seed_or_random(self.seed if self.seed is not None else
                                recorded_seed(self.directory, self.project_name, self.overwrite))
-        strategy = make_strategy(self.distribution_strategy)
+        # Workers of a multi-worker strategy search in step: they split, shuffle and propose alike.
+        seed = int(agreed(strategy, seed))
         data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed,
                                                      global_batch_size(self.batch_size, strategy))
         # Networks on short sequences have no reduction cells, so there is none to search.
@@ -194,7 +200,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                   dropout=self.dropout)
         hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
                                     size=search_size, optimizer=self.optimizer, learning_rate=self.learning_rate)
-        with self._working_directory() as directory:
+        with self._working_directory(strategy) as directory:
             if isinstance(self.oracle, str) and self.oracle in ONE_SHOT_NAMES:
                 outcome = self._one_shot_search(space, hypermodel, data, search_deadline, seed)
             else:
@@ -274,10 +280,27 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         return SearchOutcome(genotype=result.best.genotype, score=result.best.score,
                              leaderboard=one_shot_leaderboard(result, hypermodel.count_params), one_shot=result)
 
-    def _working_directory(self):
+    def _working_directory(self, strategy):
+        """`directory`, a temporary one without it; under a multi-worker strategy each worker but
+        the chief keeps its own copy of the search in `directory/worker-<index>`."""
         if self.directory is None:
             return tempfile.TemporaryDirectory(prefix="autonas-")
+        if spans_workers(strategy) and worker_index(strategy) > 0:
+            return contextlib.nullcontext(os.path.join(self.directory, f"worker-{worker_index(strategy)}"))
         return contextlib.nullcontext(self.directory)
+
+    def _check_multi_worker_strategy(self, cluster):
+        """Refuse, before any training, what a MultiWorkerMirroredStrategy over several workers cannot run."""
+        if isinstance(self.oracle, str) and self.oracle in ONE_SHOT_NAMES:
+            raise ValueError(f"oracle={self.oracle!r} trains its supernet in one process and cannot run under a "
+                             "MultiWorkerMirroredStrategy over several workers: use distribution_strategy=None or "
+                             "'mirrored', or oracle='evolution', 'reinforce' or 'random'.")
+        if cluster.distributed:
+            raise ValueError(
+                "Choose one way to use several workers: keras-tuner's chief/worker mode (KERASTUNER_TUNER_ID="
+                f"{cluster.tuner_id!r}) runs different trials side by side, a MultiWorkerMirroredStrategy (TF_CONFIG) "
+                "trains each trial on all workers together. Unset KERASTUNER_TUNER_ID or use "
+                "distribution_strategy=None or 'mirrored'.")
 
     def _final_model(self, outcome, hypermodel, data, deadline, strategy):
         """Retrain the best genotype on train + validation data at the final size, or, if that
@@ -311,6 +334,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             else:
                 affordable = _epochs_that_fit(best, model, data, self.epochs, deadline.remaining)
                 last_resort = False
+            # No more than wanted (never infinite), and the chief's clock decides for every worker.
+            affordable = int(agreed(strategy, min(affordable, wanted)))
             # Fewer epochs than a search trial had would likely undo the search's result.
             if affordable >= min(self.final_epochs, self.epochs) or last_resort:
                 epochs = max(1, min(affordable, wanted))
@@ -318,9 +343,12 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                           f"{epochs} epochs" + (f", {format_seconds(deadline.remaining)} left"
                                                 if deadline.remaining is not None else ""))
                 schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline, min_epochs=self.epochs)
-                model.fit(batches, epochs=epochs, verbose=2 if self.verbose == 2 else 0, shuffle=False,
-                          callbacks=[schedule])
+                fit_history(model, batches, epochs=epochs, callbacks=[schedule], strategy=strategy,
+                            verbose=2 if self.verbose == 2 else 0)
                 self.retrained_size_ = size if self.retrain else None
+                if spans_workers(strategy):  # Keras cannot predict under it: a copy outside it predicts
+                    trained, model = model, hypermodel.build_genotype(self.best_genotype_, size=size)
+                    model.set_weights(trained.get_weights())
                 return model
         self._say("not enough time left to retrain; keeping the best trial's model")
         return outcome.tuner.load_model(best)
