@@ -9,7 +9,10 @@ import tensorflow as tf
 import autonas  # noqa: F401  (registers the custom layers)
 from autonas.engine.budget import Deadline
 from autonas.oneshot import Supernet
+from autonas.oneshot.darts_architecture import parameter_free_share
 from autonas.oneshot.enas import EnasSearch
+from autonas.oneshot.enas_derivation import cap_normal_cell, operation_frequencies
+from autonas.oneshot.encoding import ArchitectureEncoding
 from autonas.oneshot.memory import check_fits, estimate_training_bytes
 from autonas.space import CellSearchSpace, NetworkSize, build_classifier
 from supernet_inputs import pixel_inputs
@@ -65,6 +68,7 @@ def test_search_reports_progress_and_derives_buildable_architectures_best_first(
         assert stats["controller_entropy"] > 0.0
         assert np.isfinite(stats["train_loss"])
         assert "normal" in stats["most_likely"]
+        assert 0.0 <= stats["parameter_free_share"] <= 1.0
     scores = [d.score for d in result.derived]
     assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
     assert 2 <= len(result.derived) <= 4  # distinct: 3 sampled + the most likely one
@@ -128,3 +132,31 @@ def test_memory_estimate_grows_with_batch_and_mixture_and_refuses_what_cannot_fi
     assert check_fits(supernet, 32, mixture=False, method="enas") == sampled
     with pytest.raises(MemoryError, match="batch_size"):
         check_fits(supernet, 10**9, mixture=True, method="darts")
+
+
+def test_derived_normal_cells_are_capped_in_parameter_free_operations():
+    # 2 blocks: 4 normal-cell slots. Uncapped, a controller that prefers pooling and identity
+    # derives cells of mostly those; capped at 1, each derived cell keeps at most one.
+    space = CellSearchSpace(OPERATIONS, num_blocks=2, reduction_cell=True)
+    encoding = ArchitectureEncoding(space)
+    rng = np.random.default_rng(0)
+    pool = np.stack([encoding.sample(rng) for _ in range(200)])
+    normal_ops = [1, 3, 5, 7]
+    pool[:150, normal_ops] = rng.integers(1, 3, (150, 4))  # 3/4 of the samples all parameter-free
+    frequencies = operation_frequencies(encoding, pool)
+    assert frequencies.shape == (4, 3) and np.allclose(frequencies.sum(axis=1), 1.0)
+    capped = cap_normal_cell(encoding, pool, frequencies, 1)
+    shares = [parameter_free_share(encoding.decode(vector), ["normal"]) for vector in capped]
+    assert max(shares) == 0.25
+    assert max(parameter_free_share(encoding.decode(vector), ["normal"]) for vector in pool) == 1.0
+    # Only the normal cell's operations change, and only to the operation with weights.
+    changed = capped != pool
+    assert not changed[:, [c for c in range(len(encoding)) if c not in normal_ops]].any()
+    assert (capped[changed] == 0).all()
+    assert (cap_normal_cell(encoding, pool, frequencies, None) == pool).all()
+
+
+def test_search_derives_within_its_cap():
+    search = make_search(seed=5, max_parameter_free=0, num_derived=4)
+    result = run(search, epochs=1)
+    assert all(parameter_free_share(d.genotype, ["normal"]) == 0.0 for d in result.derived)

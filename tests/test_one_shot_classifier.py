@@ -11,7 +11,7 @@ from autonas.oneshot import run as one_shot_run
 from autonas.space import Genotype
 
 HISTORY_COLUMNS = {
-    "enas": {"epoch", "controller_entropy", "mean_reward", "most_likely"},
+    "enas": {"epoch", "controller_entropy", "mean_reward", "most_likely", "parameter_free_share"},
     "darts": {"epoch", "train_loss", "valid_accuracy", "genotype", "parameter_free_share"},
 }
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from autonas.engine.budget import CosinePlan, Deadline
 from autonas.oneshot.darts_architecture import (
+    DEFAULT_MAX_PARAMETER_FREE,
     ArchitectureParameters,
     discretize,
     one_hot_weights,
@@ -45,7 +46,6 @@ from autonas.oneshot.memory import peak_rss_mb
 from autonas.oneshot.result import DerivedArchitecture, OneShotResult
 from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, check_optimizer, make_optimizer
 
-DEFAULT_MAX_PARAMETER_FREE = 2  # P-DARTS keeps at most 2 skip connections in a normal cell of 8 edges
 
 
 class DartsSearch:

@@ -37,6 +37,7 @@ from autonas.space.operations import OPERATIONS
 
 INITIAL_SCALE = 1e-3  # DARTS initialises every logit to 1e-3 * N(0, 1)
 MASKED = 1e9  # subtracted from the logits of states a block cannot read: exactly zero weight
+DEFAULT_MAX_PARAMETER_FREE = 2  # P-DARTS keeps at most 2 skip connections in a normal cell of 8 edges
 
 
 def readable_states(num_blocks):
@@ -140,11 +141,8 @@ def choose_inputs(input_probabilities):
 
 
 def choose_operations(op_probabilities, free, max_parameter_free=None):
-    """Per slot the most likely operation, with at most `max_parameter_free` parameter-free ones.
-
-    When more slots prefer a parameter-free operation, those whose preference is weakest (the
-    smallest log-ratio to their best operation with weights) take that operation instead. The
-    cap is ignored when every operation is parameter-free.
+    """Per slot the most likely operation, with at most `max_parameter_free` parameter-free ones
+    (`cap_parameter_free`).
 
     Args:
         op_probabilities: shape `(num_blocks, 2, num_operations)`.
@@ -155,11 +153,30 @@ def choose_operations(op_probabilities, free, max_parameter_free=None):
         An int array `(num_blocks, 2)` of operation indices.
     """
     probabilities = np.asarray(op_probabilities, "float64")
-    chosen = np.argmax(probabilities, axis=-1)
+    return cap_parameter_free(np.argmax(probabilities, axis=-1), probabilities, free, max_parameter_free)
+
+
+def cap_parameter_free(chosen, probabilities, free, max_parameter_free=None):
+    """`chosen` operations with at most `max_parameter_free` parameter-free ones.
+
+    When more slots chose a parameter-free operation, those whose preference for it is weakest
+    (the smallest log-ratio of its probability to the slot's best operation with weights) take
+    that operation instead. The cap is ignored when every operation is parameter-free.
+
+    Args:
+        chosen: int array of operation indices, one per slot (any shape).
+        probabilities: the slots' operation probabilities, shape `chosen.shape + (num_operations,)`.
+        free: bool array over the operations (`parameter_free`).
+        max_parameter_free: the cap, or None for none.
+
+    Returns:
+        An int32 array shaped like `chosen`.
+    """
+    chosen = np.asarray(chosen)
     if max_parameter_free is None or free.all():
         return chosen.astype(np.int32)
-    flat = chosen.reshape(-1)
-    slots = probabilities.reshape(-1, probabilities.shape[-1])
+    flat = chosen.reshape(-1).copy()
+    slots = np.asarray(probabilities, "float64").reshape(-1, free.shape[0])
     picked_free = np.flatnonzero(free[flat])
     if picked_free.size > max_parameter_free:
         weighted = np.where(free, -np.inf, slots)

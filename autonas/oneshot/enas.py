@@ -3,8 +3,9 @@
 Each epoch alternates (a) one pass over the training batches, each batch training the shared
 weights of a child the controller samples, and (b) `controller_steps` REINFORCE updates of the
 controller, each on children scored with the shared weights on one validation batch. At the
-end, `num_derived` sampled children and the controller's most likely one are scored on the
-whole validation set with the shared weights; the best is what the search found.
+end, `num_derived` sampled children and the controller's most likely one, each with at most
+`max_parameter_free` parameter-free operations in its normal cell (`autonas.oneshot.enas_derivation`),
+are scored on the whole validation set with the shared weights; the best is what the search found.
 
 The controller is `autonas.oracles.controller.LSTMController`, the same one `ReinforceOracle`
 drives: one decision per entry of the supernet's architecture vector.
@@ -22,6 +23,8 @@ import time
 import numpy as np
 
 from autonas.engine.budget import CosinePlan, Deadline
+from autonas.oneshot.darts_architecture import DEFAULT_MAX_PARAMETER_FREE, parameter_free_share
+from autonas.oneshot.enas_derivation import cap_normal_cell, operation_frequencies
 from autonas.oneshot.memory import peak_rss_mb
 from autonas.oneshot.result import DerivedArchitecture, OneShotResult
 from autonas.oneshot.training import SupernetTrainer
@@ -43,6 +46,9 @@ DEFAULT_CONTROLLER_STEPS = 10
 DEFAULT_CONTROLLER_BATCH = 4
 # Sampled children scored on the whole validation set at the end (plus the most likely one).
 DEFAULT_NUM_DERIVED = 16
+# Controller samples drawn to estimate its per-slot preferences when capping parameter-free
+# operations, and to pick the derived candidates from (a vectorised pass: milliseconds).
+DERIVATION_POOL = 1000
 
 
 class EnasSearch:
@@ -56,14 +62,16 @@ class EnasSearch:
         controller_steps: controller updates per epoch.
         controller_batch: children sampled and scored per controller update.
         num_derived: children sampled from the final controller to pick the result from.
+        max_parameter_free: at most this many parameter-free operations in a derived child's
+            normal cell (None: no cap), the remedy against collapse DARTS uses too.
         seed: int or None; fixes the controller's weights and every sampled architecture.
         controller_options: keyword arguments for `LSTMController` (learning rate, entropy
             weight, ...), overriding ENAS's tanh constant and temperature.
     """
 
     def __init__(self, supernet, *, optimizer="sgd", learning_rate=None, controller_steps=DEFAULT_CONTROLLER_STEPS,
-                 controller_batch=DEFAULT_CONTROLLER_BATCH, num_derived=DEFAULT_NUM_DERIVED, seed=None,
-                 controller_options=None):
+                 controller_batch=DEFAULT_CONTROLLER_BATCH, num_derived=DEFAULT_NUM_DERIVED,
+                 max_parameter_free=DEFAULT_MAX_PARAMETER_FREE, seed=None, controller_options=None):
         for name, value in [("controller_steps", controller_steps), ("controller_batch", controller_batch),
                             ("num_derived", num_derived)]:
             if int(value) != value or value < 1:
@@ -76,6 +84,7 @@ class EnasSearch:
         self.controller_steps = int(controller_steps)
         self.controller_batch = int(controller_batch)
         self.num_derived = int(num_derived)
+        self.max_parameter_free = max_parameter_free
         options = {"tanh_constant": CONTROLLER_TANH_CONSTANT, "temperature": CONTROLLER_TEMPERATURE,
                    **(controller_options or {})}
         controller_seed = None if seed is None else int(np.random.SeedSequence(seed).generate_state(1)[0])
@@ -110,12 +119,15 @@ class EnasSearch:
             self.trainer.optimizer.learning_rate = plan.learning_rate(epoch)
             losses = [self.trainer.train_step(x, y, self.controller.sample().decisions) for x, y in train_batches]
             rewards, entropies = self._train_controller(rewards_from)
+            most_likely = self.supernet.encoding.decode(self.most_likely())
             stats = {
                 "epoch": epoch + 1,
                 "train_loss": float(np.mean(losses)),
                 "mean_reward": float(np.mean(rewards)),
                 "controller_entropy": float(np.mean(entropies)),
-                "most_likely": str(self.supernet.encoding.decode(self.most_likely())),
+                "most_likely": str(most_likely),
+                # The drift the derivation's cap counters: parameter-free share of the greedy normal cell.
+                "parameter_free_share": parameter_free_share(most_likely, ["normal"]),
                 "seconds": time.monotonic() - epoch_start,
             }
             history.append(stats)
@@ -152,12 +164,19 @@ class EnasSearch:
         return np.array(self.controller.most_likely(), dtype=np.int32)
 
     def derive(self, validation_batches):
-        """Score `num_derived` sampled children and the most likely one on `validation_batches`
-        with the shared weights; distinct architectures, best first."""
-        candidates = {tuple(self.most_likely().tolist()): "most likely"}
-        for sample in self.controller.sample_batch(self.num_derived):
-            candidates.setdefault(tuple(sample.decisions), "sampled")
-        derived = [DerivedArchitecture(genotype=self.supernet.encoding.decode(np.array(vector, np.int32)),
+        """Score the most likely child and the first `num_derived` distinct ones the controller
+        samples, each capped in parameter-free operations, on `validation_batches` with the
+        shared weights; best first."""
+        encoding = self.supernet.encoding
+        pool = np.array([sample.decisions for sample in self.controller.sample_batch(DERIVATION_POOL)], np.int32)
+        frequencies = operation_frequencies(encoding, pool)
+        candidates = {}
+        for vector, origin in [(self.most_likely(), "most likely")] + [(row, "sampled") for row in pool]:
+            capped = cap_normal_cell(encoding, vector, frequencies, self.max_parameter_free)[0]
+            candidates.setdefault(tuple(capped.tolist()), origin)
+            if len(candidates) > self.num_derived:
+                break
+        derived = [DerivedArchitecture(genotype=encoding.decode(np.array(vector, np.int32)),
                                        score=self.trainer.score(np.array(vector, np.int32), validation_batches),
                                        origin=origin)
                    for vector, origin in candidates.items()]
