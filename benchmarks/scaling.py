@@ -1,4 +1,4 @@
-"""How a search scales: 1 vs 2 workers (keras-tuner chief/worker mode), and MirroredStrategy.
+"""How a search scales: 1 vs 2 workers (keras-tuner chief/worker mode), and tf.distribute strategies.
 
     python benchmarks/scaling.py --trials 6 --epochs 2 --json scaling.json
 
@@ -14,8 +14,9 @@ hits them alike), each in fresh processes on loopback:
    training). The first request (waiting for the chief to come up) and requests answered "wait"
    (IDLE: no trial left while another worker finishes) are counted apart.
 2. one process searching `--mirrored-trials` trials under MirroredStrategy over 2 logical CPU
-   devices, and the same with no strategy, at the same global batch (32): trial and steady epoch
-   seconds.
+   devices, two processes on loopback searching them together under MultiWorkerMirroredStrategy
+   (`TF_CONFIG`, one replica each), and one process with no strategy, all at the same global
+   batch (32): trial and steady epoch seconds.
 
 Prints markdown tables to stdout, progress to stderr; `--json PATH` writes every number.
 On a 2-core machine shared with other work, 2 workers cannot be 2x: read the ratios, not the seconds.
@@ -27,6 +28,7 @@ Options:
     --samples N          digits used (80% train, 20% validation; default 600)
     --num-blocks N, --filters N  the proxy network (default 1 block, 4 filters)
     --timeout S          the most one search may take (default 900)
+    --parts LIST         clusters, strategies or both (default both)
     --json PATH          write every number measured.
 """
 from __future__ import annotations
@@ -63,10 +65,13 @@ def parse_args(argv=None):
     parser.add_argument("--num-blocks", type=int, default=1)
     parser.add_argument("--filters", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--parts", default="clusters,strategies",
+                        help="comma-separated: clusters (1 vs 2 workers), strategies (default both)")
     parser.add_argument("--json", default=None, metavar="PATH")
     # Internal: what a child process does, and where it writes its numbers.
     parser.add_argument("--child", choices=["cluster", "strategy"], default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--strategy", choices=["mirrored", "none"], default="none", help=argparse.SUPPRESS)
+    parser.add_argument("--strategy", choices=["mirrored", "multi_worker", "none"], default="none",
+                        help=argparse.SUPPRESS)
     parser.add_argument("--directory", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -155,14 +160,17 @@ def run_cluster_child(args):
 
 
 def run_strategy_child(args):
-    """A single-process search under MirroredStrategy (2 logical CPUs) or no strategy."""
+    """A search under MirroredStrategy (2 logical CPUs), one worker's part of a search under
+    MultiWorkerMirroredStrategy (TF_CONFIG set by the parent), or no strategy."""
     import tensorflow as tf
 
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    if args.strategy == "mirrored":
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from autonas.engine.tuner import SearchTuner
 
-    strategy = tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else None
+    strategy = {"mirrored": tf.distribute.MirroredStrategy, "multi_worker": tf.distribute.MultiWorkerMirroredStrategy,
+                "none": lambda: None}[args.strategy]()
     data, hypermodel, oracle = _search_parts(args, GLOBAL_BATCH)
     tuner = SearchTuner(hypermodel, oracle, directory=args.directory, project_name="strategy", overwrite=True,
                         distribution_strategy=strategy)
@@ -261,18 +269,40 @@ def measure_cluster(args, workers, scratch):
 
 
 def measure_strategy(args, strategy, scratch):
-    out = os.path.join(scratch, f"strategy-{strategy}.json")
-    directory = os.path.join(scratch, f"strategy-{strategy}")
     env = {key: value for key, value in os.environ.items() if not key.startswith("KERASTUNER_")}
-    _wait({strategy: subprocess.Popen(_child_command(args, "strategy", directory, out, strategy), env=env)},
-          args.timeout)
-    result = _read(out)
+    processes, outputs = {}, []
+    if strategy == "multi_worker":
+        ports = []
+        for _ in range(2):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                ports.append(probe.getsockname()[1])
+        cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+        configs = [json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}) for index in range(2)]
+    else:
+        configs = [None]
+    for index, config in enumerate(configs):
+        outputs.append(os.path.join(scratch, f"strategy-{strategy}-{index}.json"))
+        directory = os.path.join(scratch, f"strategy-{strategy}-{index}")
+        worker_env = env if config is None else dict(env, TF_CONFIG=config)
+        processes[f"{strategy} {index}"] = subprocess.Popen(
+            _child_command(args, "strategy", directory, outputs[-1], strategy), env=worker_env)
+    _wait(processes, args.timeout)
+    result = _read(outputs[0])  # the chief's view; the workers train every trial together
     result["mean_trial_seconds"] = statistics.mean(result["trial_seconds"])
     result["mean_epoch_seconds"] = statistics.mean(result["epoch_seconds"])
     return result
 
 
 def report(clusters, strategies, args, load):
+    if clusters:
+        report_clusters(clusters, args)
+    if strategies:
+        report_strategies(strategies, args)
+    print(f"\nload average before / after: {load[0]:.1f} / {load[1]:.1f} ({os.cpu_count()} CPUs)")
+
+
+def report_clusters(clusters, args):
     one, two = clusters
     print(f"\n### Workers (keras-tuner chief/worker on loopback; {args.trials} trials, {args.epochs} epochs, "
           f"{args.samples} digits, {args.num_blocks} block(s), {args.filters} filters)\n")
@@ -286,17 +316,20 @@ def report(clusters, strategies, args, load):
               f"| {per_worker} | {c['wall_seconds']:.0f} |")
     print(f"\n2 workers / 1 worker, trials per hour: {two['trials_per_hour'] / one['trials_per_hour']:.2f}x "
           f"(mean trial {two['mean_trial_seconds'] / one['mean_trial_seconds']:.2f}x as long with 2 workers)")
-    print(f"\n### MirroredStrategy over 2 logical CPUs vs none (one process, global batch {GLOBAL_BATCH}, "
-          f"{args.mirrored_trials} trials)\n")
+
+
+def report_strategies(strategies, args):
+    print(f"\n### MirroredStrategy over 2 logical CPUs, MultiWorkerMirroredStrategy over 2 processes, and none "
+          f"(global batch {GLOBAL_BATCH}, {args.mirrored_trials} trials)\n")
     print("| strategy | replicas | trials | mean trial s | mean steady epoch s | best val_accuracy |")
     print("|---|---|---|---|---|---|")
     for s in strategies:
         print(f"| {s['strategy']} | {s['replicas']} | {s['completed']} | {s['mean_trial_seconds']:.1f} "
               f"| {s['mean_epoch_seconds']:.2f} | {max(s['val_accuracy']):.3f} |")
-    mirrored, none = strategies
-    print(f"\nmirrored / none, trial seconds: {mirrored['mean_trial_seconds'] / none['mean_trial_seconds']:.2f}x, "
-          f"epoch seconds: {mirrored['mean_epoch_seconds'] / none['mean_epoch_seconds']:.2f}x")
-    print(f"\nload average before / after: {load[0]:.1f} / {load[1]:.1f} ({os.cpu_count()} CPUs)")
+    none = strategies[-1]
+    for s in strategies[:-1]:
+        print(f"\n{s['strategy']} / none, trial seconds: {s['mean_trial_seconds'] / none['mean_trial_seconds']:.2f}x, "
+              f"epoch seconds: {s['mean_epoch_seconds'] / none['mean_epoch_seconds']:.2f}x")
 
 
 def main(argv=None):
@@ -307,12 +340,13 @@ def main(argv=None):
         return run_strategy_child(args)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="autonas-scaling-") as scratch:
+        parts = args.parts.split(",")
         clusters = []
-        for workers in (1, 2):
+        for workers in (1, 2) if "clusters" in parts else ():
             say(f"cluster search: chief + {workers} worker(s), {args.trials} trials ...")
             clusters.append(measure_cluster(args, workers, scratch))
         strategies = []
-        for strategy in ("mirrored", "none"):
+        for strategy in ("mirrored", "multi_worker", "none") if "strategies" in parts else ():
             say(f"single-process search, strategy {strategy}, {args.mirrored_trials} trials ...")
             strategies.append(measure_strategy(args, strategy, scratch))
     load = (load_before, os.getloadavg()[0])

@@ -309,7 +309,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
 
         A one-shot search has no trained child to keep, nor a trial's pace to scale: each size's
         pace is measured on its first batches (`autonas.engine.pace`), and when no size gets
-        enough epochs the search size trains for the epochs that fit (at least one).
+        enough epochs the search size trains for the epochs that fit (at least one); epochs that
+        run slower than the probe showed are cut to end on time.
         Its architecture is trained on the training data at the search size when `retrain=False`.
         """
         self.retrained_size_ = None
@@ -342,7 +343,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                 self._say(f"training the best architecture ({model.count_params():,} parameters) for up to "
                           f"{epochs} epochs" + (f", {format_seconds(deadline.remaining)} left"
                                                 if deadline.remaining is not None else ""))
-                schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline, min_epochs=self.epochs)
+                # After a trial search, fewer epochs than a trial had would likely undo its result.
+                # A one-shot pick's epochs come from a few probed batches: if the real epochs run
+                # slower, the plan shrinks to end on time.
+                schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline,
+                                        min_epochs=self.epochs if best is not None else 1)
                 fit_history(model, batches, epochs=epochs, callbacks=[schedule], strategy=strategy,
                             verbose=2 if self.verbose == 2 else 0)
                 self.retrained_size_ = size if self.retrain else None
