@@ -49,6 +49,8 @@ DEFAULT_NUM_DERIVED = 16
 # Controller samples drawn to estimate its per-slot preferences when capping parameter-free
 # operations, and to pick the derived candidates from (a vectorised pass: milliseconds).
 DERIVATION_POOL = 1000
+# Candidates scored at the end however late the search is.
+MIN_DERIVED = 2
 
 
 class EnasSearch:
@@ -137,7 +139,7 @@ class EnasSearch:
             plan.reserve_seconds = self._derive_seconds(stats["seconds"], len(validation))
             if not plan.end_epoch(epoch, stats["seconds"]):
                 break
-        derived = self.derive(validation)
+        derived = self.derive(validation, deadline=deadline)
         return OneShotResult(method="enas", derived=derived, history=history, epochs=len(history),
                              seconds=time.monotonic() - start, peak_memory_mb=peak_rss_mb())
 
@@ -163,10 +165,15 @@ class EnasSearch:
         """The controller's greedy architecture, as the supernet's int vector."""
         return np.array(self.controller.most_likely(), dtype=np.int32)
 
-    def derive(self, validation_batches):
+    def derive(self, validation_batches, deadline=None):
         """Score the most likely child and the first `num_derived` distinct ones the controller
         samples, each capped in parameter-free operations, on `validation_batches` with the
-        shared weights; best first."""
+        shared weights; best first.
+
+        Once `deadline` has passed, no further candidate is scored beyond the first
+        `MIN_DERIVED`: a slow first epoch (tracing) must not also eat the retraining's time.
+        """
+        deadline = deadline or Deadline(None)
         encoding = self.supernet.encoding
         pool = np.array([sample.decisions for sample in self.controller.sample_batch(DERIVATION_POOL)], np.int32)
         frequencies = operation_frequencies(encoding, pool)
@@ -176,10 +183,13 @@ class EnasSearch:
             candidates.setdefault(tuple(capped.tolist()), origin)
             if len(candidates) > self.num_derived:
                 break
-        derived = [DerivedArchitecture(genotype=encoding.decode(np.array(vector, np.int32)),
-                                       score=self.trainer.score(np.array(vector, np.int32), validation_batches),
-                                       origin=origin)
-                   for vector, origin in candidates.items()]
+        derived = []
+        for vector, origin in candidates.items():
+            if len(derived) >= MIN_DERIVED and deadline.remaining is not None and deadline.remaining <= 0:
+                break
+            vector = np.array(vector, np.int32)
+            derived.append(DerivedArchitecture(genotype=encoding.decode(vector), origin=origin,
+                                               score=self.trainer.score(vector, validation_batches)))
         return sorted(derived, key=lambda d: -d.score)
 
     # -- state ---------------------------------------------------------------------------------
