@@ -55,7 +55,10 @@ def agreed(strategy, value):
 
 
 def check_same_trial(strategy, hyperparameter_values):
-    """Raise RuntimeError on every worker unless all are about to train the same architecture."""
+    """Raise RuntimeError on every worker unless all are about to train the same architecture
+    (nothing to check outside a multi-worker strategy)."""
+    if not spans_workers(strategy):
+        return
     digest = zlib.crc32(json.dumps(hyperparameter_values, sort_keys=True, default=str).encode())
     differs = chief_value(strategy, digest) != digest
     if _summed(strategy, float(differs)) > 0:

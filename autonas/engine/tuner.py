@@ -128,8 +128,7 @@ class SearchTuner(keras_tuner.Tuner):
 
     def run_trial(self, trial, train_data, *, validation_data, epochs, callbacks=(), verbose=0):
         start = time.monotonic()
-        if spans_workers(self.distribution_strategy):
-            check_same_trial(self.distribution_strategy, trial.hyperparameters.values)
+        check_same_trial(self.distribution_strategy, trial.hyperparameters.values)
         keras.backend.clear_session()
         gc.collect()
         # TensorFlow's gradient registry would keep each trial's train step alive, and memory

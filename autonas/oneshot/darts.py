@@ -47,7 +47,6 @@ from autonas.oneshot.result import DerivedArchitecture, OneShotResult
 from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, check_optimizer, make_optimizer
 
 
-
 class DartsSearch:
     """First-order DARTS over the architectures a `Supernet` holds.
 

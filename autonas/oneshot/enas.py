@@ -185,7 +185,7 @@ class EnasSearch:
                 break
         derived = []
         for vector, origin in candidates.items():
-            if len(derived) >= MIN_DERIVED and deadline.remaining is not None and deadline.remaining <= 0:
+            if len(derived) >= MIN_DERIVED and not deadline.fits(0.0):
                 break
             vector = np.array(vector, np.int32)
             derived.append(DerivedArchitecture(genotype=encoding.decode(vector), origin=origin,

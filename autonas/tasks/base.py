@@ -285,8 +285,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         the chief keeps its own copy of the search in `directory/worker-<index>`."""
         if self.directory is None:
             return tempfile.TemporaryDirectory(prefix="autonas-")
-        if spans_workers(strategy) and worker_index(strategy) > 0:
-            return contextlib.nullcontext(os.path.join(self.directory, f"worker-{worker_index(strategy)}"))
+        index = worker_index(strategy) if spans_workers(strategy) else 0
+        if index > 0:
+            return contextlib.nullcontext(os.path.join(self.directory, f"worker-{index}"))
         return contextlib.nullcontext(self.directory)
 
     def _check_multi_worker_strategy(self, cluster):
