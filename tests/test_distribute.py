@@ -46,6 +46,7 @@ def test_unknown_strategy_is_rejected_before_training():
         ImageSearchClassifier(distribution_strategy="tpu").fit([[[0, 1], [1, 0]]] * 4, [0, 1] * 2)
 
 
+@pytest.mark.scaleout
 def test_mirrored_search_over_two_logical_cpus_exports_a_matching_model(tmp_path):
     output = tmp_path / "result.json"
     subprocess.run([sys.executable, str(HERE / "mirrored_search.py"), str(tmp_path / "model"), str(output)],

@@ -61,3 +61,20 @@ def test_one_shot_settings_are_checked_before_training(tiny):
     with pytest.raises(ValueError, match="warm_start works with oracle='evolution' or 'reinforce', not 'darts'"):
         ImageSearchClassifier(**{**tiny, "oracle": "darts", "warm_start": ["enas"]}).fit(
             np.zeros((20, 8, 8)), np.arange(20) % 2)
+
+
+class SearchShareSeen(Exception):
+    """Raised by the stubbed searches below with the seconds their deadline allowed."""
+
+
+@pytest.mark.parametrize("oracle, share", [("enas", 0.5), ("darts", 0.5), ("random", 0.7)])
+def test_a_one_shot_search_leaves_half_the_time_limit_to_its_retraining_a_trial_search_30_percent(oracle, share, digits, monkeypatch):
+    def seen(self, space, hypermodel, data, search_deadline, *args):
+        raise SearchShareSeen(search_deadline.seconds)
+
+    monkeypatch.setattr(ImageSearchClassifier, "_one_shot_search", seen)
+    monkeypatch.setattr(ImageSearchClassifier, "_tuner_search", seen)
+    images, labels = digits
+    with pytest.raises(SearchShareSeen) as raised:
+        ImageSearchClassifier(oracle=oracle, time_limit=1000, verbose=0, seed=0).fit(images[:200], labels[:200])
+    assert raised.value.args[0] == pytest.approx(share * 1000, abs=5)

@@ -91,7 +91,7 @@ class CosinePlan:
         self.planned = self.epochs
 
     def learning_rate(self, epoch):
-        """The learning rate of epoch `epoch` (counted from 0) under the current plan."""
+        """The learning rate of epoch `epoch` (counted from 0; fractional within an epoch) under the current plan."""
         progress = min(epoch / self.planned, 1.0)
         return 0.5 * self.peak_learning_rate * (1.0 + math.cos(math.pi * progress))
 
@@ -112,13 +112,28 @@ class CosineEpochs(keras.callbacks.Callback):
 
     Args:
         peak_learning_rate, epochs, deadline, min_epochs: as for `CosinePlan`.
+        anneal_per_batch: follow the cosine batch by batch, so the last planned epoch ends near
+            zero. Per epoch, a plan that shrank under the deadline ends at a quarter to half of
+            the peak rate: on Fashion-MNIST, retrainings cut from 5 planned epochs to 2-3 scored
+            0.36-0.58 at test time against 0.81 for one that ran its 5.
+        stop_within_epoch: once the deadline has passed, stop at the end of the current batch
+            rather than of the epoch (never within the first `min_epochs`). A machine that
+            slows down mid-epoch then costs one batch past the deadline instead of up to an
+            epoch: the retraining's contract is `time_limit`.
+
+    Both act in the batch hooks: a loop that calls the epoch hooks alone
+    (`autonas.engine.multi_worker`) sets the rate per epoch and stops at epoch ends.
     """
 
-    def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1):
+    def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1, anneal_per_batch=False,
+                 stop_within_epoch=False):
         super().__init__()
         self._args = (peak_learning_rate, epochs, deadline, min_epochs)
         self.plan = CosinePlan(*self._args)
+        self.anneal_per_batch = bool(anneal_per_batch)
+        self.stop_within_epoch = bool(stop_within_epoch)
         self._epoch_start = None
+        self._epoch = 0
 
     @property
     def planned(self):
@@ -128,9 +143,20 @@ class CosineEpochs(keras.callbacks.Callback):
         self.plan = CosinePlan(*self._args)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.monotonic()
+        self._epoch_start = self.plan.deadline.elapsed  # the deadline's clock times the epochs
+        self._epoch = epoch
         self.model.optimizer.learning_rate = self.plan.learning_rate(epoch)
 
+    def on_train_batch_begin(self, batch, logs=None):
+        steps = (self.params or {}).get("steps")
+        if self.anneal_per_batch and steps:
+            self.model.optimizer.learning_rate = self.plan.learning_rate(self._epoch + batch / steps)
+
+    def on_train_batch_end(self, batch, logs=None):
+        remaining = self.plan.deadline.remaining
+        if self.stop_within_epoch and self._epoch >= self.plan.min_epochs and remaining is not None and remaining <= 0:
+            self.model.stop_training = True
+
     def on_epoch_end(self, epoch, logs=None):
-        if not self.plan.end_epoch(epoch, time.monotonic() - self._epoch_start):
+        if not self.plan.end_epoch(epoch, self.plan.deadline.elapsed - self._epoch_start):
             self.model.stop_training = True

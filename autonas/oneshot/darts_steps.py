@@ -15,6 +15,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from autonas.oneshot.graph_rewrites import graph_rewrites_off
 from autonas.oneshot.training import LABELS_SPEC, BatchConverter, keeping_moving_statistics
 from autonas.space.genotype import NUM_CELL_INPUTS
 from autonas.space.hypermodel import SLOTS
@@ -73,11 +74,13 @@ class DartsSteps:
 
     def architecture_step(self, x, y):
         """One Adam step on the logits, on the mixture's loss on the (validation) batch; returns that loss."""
-        return float(self._architecture(self._convert.inputs(x), self._convert.labels(y)))
+        with graph_rewrites_off():
+            return float(self._architecture(self._convert.inputs(x), self._convert.labels(y)))
 
     def weight_step(self, x, y):
         """One optimizer step on the supernet weights, on the mixture's loss on the (training) batch; returns it."""
-        return float(self._weights(self._convert.inputs(x), self._convert.labels(y)))
+        with graph_rewrites_off():
+            return float(self._weights(self._convert.inputs(x), self._convert.labels(y)))
 
     def predict(self, x, input_weights, op_weights):
         """Class probabilities of the mixture with the given weights, as numpy.
@@ -89,7 +92,8 @@ class DartsSteps:
         """
         input_weights = {c: tf.convert_to_tensor(v, tf.float32) for c, v in input_weights.items()}
         op_weights = {c: tf.convert_to_tensor(v, tf.float32) for c, v in op_weights.items()}
-        return self._predict(self._convert.inputs(x), input_weights, op_weights).numpy()
+        with graph_rewrites_off():
+            return self._predict(self._convert.inputs(x), input_weights, op_weights).numpy()
 
     def _architecture_step(self, x, y):
         variables = self.parameters.variables

@@ -51,6 +51,8 @@ DEFAULT_NUM_DERIVED = 16
 DERIVATION_POOL = 1000
 # Candidates scored at the end however late the search is.
 MIN_DERIVED = 2
+# Deriving is planned at this multiple of the scoring pace the controller's updates showed.
+DERIVE_MARGIN = 1.5
 
 
 class EnasSearch:
@@ -120,7 +122,9 @@ class EnasSearch:
             epoch_start = time.monotonic()
             self.trainer.optimizer.learning_rate = plan.learning_rate(epoch)
             losses = [self.trainer.train_step(x, y, self.controller.sample().decisions) for x, y in train_batches]
+            controller_start = time.monotonic()
             rewards, entropies = self._train_controller(rewards_from)
+            scoring_seconds = time.monotonic() - controller_start
             most_likely = self.supernet.encoding.decode(self.most_likely())
             stats = {
                 "epoch": epoch + 1,
@@ -136,7 +140,7 @@ class EnasSearch:
             if on_epoch is not None:
                 on_epoch(stats)
             # Deriving scores (num_derived + 1) children on the whole validation set.
-            plan.reserve_seconds = self._derive_seconds(stats["seconds"], len(validation))
+            plan.reserve_seconds = self._derive_seconds(scoring_seconds, len(validation))
             if not plan.end_epoch(epoch, stats["seconds"]):
                 break
         derived = self.derive(validation, deadline=deadline)
@@ -155,11 +159,12 @@ class EnasSearch:
             entropies.extend(s.entropy for s in samples)
         return rewards, entropies
 
-    def _derive_seconds(self, epoch_seconds, validation_batches):
-        """Rough time to derive: scoring a child on one batch costs about what a controller
-        step's share of the epoch did (pessimistic: the epoch also trained)."""
-        per_batch = epoch_seconds / max(self.controller_steps * self.controller_batch, 1) / 2
-        return per_batch * validation_batches * (self.num_derived + 1)
+    def _derive_seconds(self, scoring_seconds, validation_batches):
+        """Time to derive at the pace the controller's updates just scored children on one batch
+        each (`scoring_seconds` for all of them), with a margin: the derived children are capped
+        in parameter-free operations, so heavier than the sampled ones."""
+        per_batch = scoring_seconds / (self.controller_steps * self.controller_batch)
+        return DERIVE_MARGIN * per_batch * validation_batches * (self.num_derived + 1)
 
     def most_likely(self):
         """The controller's greedy architecture, as the supernet's int vector."""

@@ -26,7 +26,8 @@ class ImageSearchClassifier(SearchClassifier):
         final_epochs: epochs for retraining the best architecture (capped by `time_limit`).
         time_limit: wall-clock budget for the whole `fit`, seconds or a string like "10m";
             the search stops starting trials when an average trial no longer fits in its share
-            (70% when `retrain`, else all of it) and returns the best so far. None: no limit.
+            (70% when `retrain`, 50% after a one-shot search, else all of it) and returns the
+            best so far. None: no limit.
         oracle: "evolution" (regularized evolution, the default: see the README for the
             measurements behind it), "reinforce" (an LSTM controller trained with REINFORCE),
             "random", or any `keras_tuner.Oracle` instance; or a one-shot search on a
