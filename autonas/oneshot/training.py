@@ -129,12 +129,12 @@ class SupernetTrainer:
         architecture = self._architecture(architecture)
         probabilities = self._score if batch_statistics else self._predict
         correct = total = 0
-        for x, y in batches:
-            y = np.reshape(np.asarray(y), (-1,))
-            with graph_rewrites_off():
+        with graph_rewrites_off():
+            for x, y in batches:
+                y = np.reshape(np.asarray(y), (-1,))
                 predicted = np.argmax(probabilities(self._convert.inputs(x), architecture).numpy(), axis=-1)
-            correct += int(np.sum(predicted == y))
-            total += y.shape[0]
+                correct += int(np.sum(predicted == y))
+                total += y.shape[0]
         if not total:
             raise ValueError("score needs at least one sample.")
         return correct / total

@@ -43,9 +43,8 @@ DEFAULT_MAX_TRIALS = 10
 RETRAIN_SHARE = 0.3
 # The same after a one-shot search (ENAS, DARTS). Its retraining is the only training the final
 # model gets (a trial-based search can keep its best trial's trained model), and the papers
-# spent at least as long retraining as searching. Measured on Fashion-MNIST at 600 s on 2 cores
-# with 30%: the retraining had 100-150 s after probing its pace, 2-3 epochs, and ENAS ended at
-# 0.58-0.81 against random search's 0.83 (README, one-shot table).
+# spent at least as long retraining as searching. On Fashion-MNIST at 600 s on 2 cores, 30% left
+# the retraining 180-230 s, of which probing its pace took about 80 s (README, one-shot table).
 ONE_SHOT_RETRAIN_SHARE = 0.5
 
 
@@ -160,6 +159,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         return CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
                                rank=self.rank, reduction_cell=reduction_cell)
 
+    @property
+    def _one_shot(self):
+        """Whether `oracle` names a weight-sharing search (ENAS, DARTS) rather than trials."""
+        return isinstance(self.oracle, str) and self.oracle in ONE_SHOT_NAMES
+
     def _warm_start_values(self, space):
         return [space.values(_genotype(g)) for g in self.warm_start or ()]
 
@@ -201,15 +205,14 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         # Networks on short sequences have no reduction cells, so there is none to search.
         space = self._search_space(reduction_cell=default_reductions(spec.spatial_shape) > 0)
         deadline = Deadline(time_limit)
-        one_shot = isinstance(self.oracle, str) and self.oracle in ONE_SHOT_NAMES
-        retrain_share = ONE_SHOT_RETRAIN_SHARE if one_shot else RETRAIN_SHARE
+        retrain_share = ONE_SHOT_RETRAIN_SHARE if self._one_shot else RETRAIN_SHARE
         search_deadline = deadline.sub(1.0 - retrain_share) if self.retrain else deadline
         search_size = NetworkSize(filters=self.search_filters, normal_cells=self.search_normal_cells,
                                   dropout=self.dropout)
         hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
                                     size=search_size, optimizer=self.optimizer, learning_rate=self.learning_rate)
         with self._working_directory(strategy) as directory:
-            if one_shot:
+            if self._one_shot:
                 outcome = self._one_shot_search(space, hypermodel, data, search_deadline, seed)
             else:
                 outcome = self._tuner_search(space, hypermodel, data, search_deadline, seed, directory, strategy,
@@ -300,7 +303,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_multi_worker_strategy(self, cluster):
         """Refuse, before any training, what a MultiWorkerMirroredStrategy over several workers cannot run."""
-        if isinstance(self.oracle, str) and self.oracle in ONE_SHOT_NAMES:
+        if self._one_shot:
             raise ValueError(f"oracle={self.oracle!r} trains its supernet in one process and cannot run under a "
                              "MultiWorkerMirroredStrategy over several workers: use distribution_strategy=None or "
                              "'mirrored', or oracle='evolution', 'reinforce' or 'random'.")
