@@ -302,11 +302,18 @@ def test_a_seed_reproduces_the_search(small, toy_data):
         result = search.search(train, validation, max_epochs=2)
         results.append((result, search.parameters_.get_values()))
     (same, same_logits), (again, again_logits), (other, other_logits) = results
+    # The architectures are the seed's exactly: each epoch's and the derived one.
+    assert [r["genotype"] for r in same.history] == [r["genotype"] for r in again.history]
     assert same.best.genotype == again.best.genotype and same.best.score == again.best.score
-    assert [r["train_loss"] for r in same.history] == [r["train_loss"] for r in again.history]
+    # The numbers agree to float32 rounding, not bit for bit: with 2 threads and the graph
+    # optimizer off, TensorFlow's CPU kernels varied in the last bit (3 distinct loss sets in 8
+    # runs; 1 in 10 with one intra- or inter-op thread, or with op determinism enabled).
+    # A different seed moves them by far more than the tolerance.
+    for key in ("train_loss", "valid_loss"):
+        np.testing.assert_allclose([r[key] for r in same.history], [r[key] for r in again.history], rtol=1e-6)
     for kind, cell_type in itertools.product(("input", "op"), ("normal",)):
-        np.testing.assert_array_equal(same_logits[kind][cell_type], again_logits[kind][cell_type])
-    assert not np.array_equal(same_logits["op"]["normal"], other_logits["op"]["normal"])
+        np.testing.assert_allclose(same_logits[kind][cell_type], again_logits[kind][cell_type], rtol=1e-5, atol=1e-7)
+    assert not np.allclose(same_logits["op"]["normal"], other_logits["op"]["normal"], rtol=1e-3)
 
 
 def test_a_text_supernet_searches_and_derives_a_buildable_genotype():

@@ -64,7 +64,8 @@ class DartsSearch:
         max_parameter_free: at most this many parameter-free operations per derived normal cell
             (the collapse remedy); None derives the plain argmax.
         seed: seed of the initial logits (None: random). With the same supernet weights and
-            data order, a seed gives the same derived architecture.
+            data order, a seed gives the same derived architectures; losses and logits agree to
+            float32 rounding, bit for bit only under `tf.config.experimental.enable_op_determinism()`.
 
     Attributes:
         parameters_: the `ArchitectureParameters` of the last search.
