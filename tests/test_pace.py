@@ -1,11 +1,17 @@
-"""The retraining of a one-shot search measures its own pace (autonas.engine.pace)."""
+"""The retraining of a one-shot search measures its own pace (autonas.engine.pace), and picks
+the size to retrain from it."""
 import math
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from autonas.engine.pace import measured_epochs_that_fit, steps_per_epoch
+from autonas import ImageSearchClassifier
+from autonas.engine.budget import Deadline
+from autonas.engine.pace import epochs_that_fit, probe_epoch_seconds, steps_per_epoch
+from autonas.space.network import NetworkSize
+from autonas.tasks import base
 
 
 def _model_and_batches(count=320, batch_size=32):
@@ -17,27 +23,93 @@ def _model_and_batches(count=320, batch_size=32):
     return model, tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
 
 
-def test_the_probe_trains_the_model_and_counts_the_epochs_left():
+def test_the_probe_trains_the_model_and_times_an_epoch():
     model, batches = _model_and_batches()
     before = [w.copy() for w in model.get_weights()]
-    epochs = measured_epochs_that_fit(model, batches, steps=10, seconds_left=3600)
+    seconds = probe_epoch_seconds(model, batches, steps=10)
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # real steps, kept
-    assert 1 <= epochs < math.inf
+    assert 0 < seconds < math.inf
+    # An epoch of many more batches takes proportionally longer at the same pace.
+    assert probe_epoch_seconds(model, batches, steps=10_000) > 100 * seconds
 
 
-def test_no_time_left_fits_no_epoch_and_no_limit_needs_no_probe():
-    model, batches = _model_and_batches()
-    assert measured_epochs_that_fit(model, batches, steps=10, seconds_left=0.0) == 0
-    before = [w.copy() for w in model.get_weights()]
-    assert measured_epochs_that_fit(model, batches, steps=10, seconds_left=None) == math.inf
-    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+def test_epochs_that_fit_counts_whole_epochs_and_no_limit_is_infinite():
+    assert epochs_that_fit(30.0, 100.0) == 3
+    assert epochs_that_fit(30.0, 0.0) == 0 and epochs_that_fit(30.0, -5.0) == 0
+    assert epochs_that_fit(30.0, None) == math.inf
 
 
-def test_more_steps_per_epoch_fit_fewer_epochs():
-    model, batches = _model_and_batches()
-    few = measured_epochs_that_fit(model, batches, steps=10, seconds_left=60)
-    many = measured_epochs_that_fit(model, batches, steps=10_000, seconds_left=60)
-    assert many < few
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class FakeHyperModel:
+    """Builds a stand-in model per size; only `_one_shot_pick`'s choices are under test."""
+    size = NetworkSize(filters=8, normal_cells=1)
+
+    def build_genotype(self, genotype, *, size):
+        return ("model", size)
+
+
+FINAL = NetworkSize(filters=16, normal_cells=2)
+
+
+@pytest.fixture
+def pick(monkeypatch):
+    """`_one_shot_pick` with probes that cost 50 s of a fake clock each and report `paces`."""
+    def run(paces, seconds_left, final=FINAL, epochs=3, final_epochs=10):
+        clock, probed = FakeClock(), []
+
+        def probe(model, batches, steps):
+            probed.append(model[1])
+            clock.now += 50.0
+            return paces[model[1]]
+
+        monkeypatch.setattr(base, "probe_epoch_seconds", probe)
+        clf = ImageSearchClassifier(epochs=epochs, final_epochs=final_epochs, batch_size=32)
+        clf.best_genotype_ = None
+        batches = tf.data.Dataset.range(10).batch(1)
+        size, model, epochs = clf._one_shot_pick(FakeHyperModel(), list(dict.fromkeys([final, FakeHyperModel.size])),
+                                                 batches, 10, Deadline(seconds_left, clock=clock),
+                                                 tf.distribute.get_strategy())
+        return size, model, epochs, probed
+    return run
+
+
+def test_a_final_size_that_fits_is_trained_after_both_probes(pick):
+    size, model, epochs, probed = pick({FakeHyperModel.size: 10.0, FINAL: 20.0}, seconds_left=400)
+    assert probed == [FakeHyperModel.size, FINAL] and size == FINAL and model == ("model", FINAL)
+    assert epochs == 10  # (400 - 100) // 20 = 15, capped at final_epochs
+
+
+def test_when_even_the_search_size_falls_short_the_larger_final_size_is_not_probed(pick):
+    size, model, epochs, probed = pick({FakeHyperModel.size: 40.0, FINAL: 80.0}, seconds_left=150)
+    assert probed == [FakeHyperModel.size]  # 100 s left fit 2 < 3 epochs even at the search size
+    assert size == FakeHyperModel.size and model == ("model", FakeHyperModel.size) and epochs == 2
+
+
+def test_a_final_size_that_falls_short_leaves_the_probed_search_model_the_time_after_its_probe(pick):
+    size, model, epochs, probed = pick({FakeHyperModel.size: 20.0, FINAL: 90.0}, seconds_left=300)
+    assert probed == [FakeHyperModel.size, FINAL]  # 250 s fit 12 search-size epochs: worth a look
+    assert size == FakeHyperModel.size and model == ("model", FakeHyperModel.size)
+    assert epochs == 10  # (300 - 100) // 20, capped at final_epochs
+
+
+def test_a_final_size_smaller_in_some_part_is_probed_anyway(pick):
+    narrower = NetworkSize(filters=4, normal_cells=3)
+    size, _, _, probed = pick({FakeHyperModel.size: 60.0, narrower: 10.0}, seconds_left=150, final=narrower)
+    assert probed == [FakeHyperModel.size, narrower] and size == narrower
+
+
+def test_at_least_one_epoch_and_no_probe_without_a_limit(pick):
+    size, _, epochs, _ = pick({FakeHyperModel.size: 500.0, FINAL: 900.0}, seconds_left=60)
+    assert size == FakeHyperModel.size and epochs == 1
+    size, _, epochs, probed = pick({}, seconds_left=None)
+    assert probed == [] and size == FINAL and epochs == 10
 
 
 def test_steps_per_epoch_uses_the_cardinality_or_counts_the_samples():

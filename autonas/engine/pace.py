@@ -39,23 +39,27 @@ def steps_per_epoch(batches, samples, batch_size):
     return cardinality if cardinality > 0 else math.ceil(samples / batch_size)
 
 
-def measured_epochs_that_fit(model, batches, steps, seconds_left, probe_batches=PROBE_BATCHES):
-    """Train `model` on the first `probe_batches` of `batches`; how many epochs of `steps`
-    batches then fit in what is left of `seconds_left` (math.inf when it is None).
+def probe_epoch_seconds(model, batches, steps, probe_batches=PROBE_BATCHES):
+    """Train `model` on the first `probe_batches` of `batches`; the seconds an epoch of `steps`
+    batches takes at the pace after the first batch (which traces). With fewer than two batches
+    the pace is the whole probe's, tracing included.
 
     Args:
         model: a compiled Keras model, trained in place by the probe.
         batches: a `tf.data.Dataset` of training batches.
         steps: batches per epoch (`steps_per_epoch`).
-        seconds_left: the time left when the call starts, or None for no limit.
         probe_batches: batches the probe trains on (at least 2).
     """
-    if seconds_left is None:
-        return math.inf
     start = time.monotonic()
     timer = BatchSeconds()
     model.fit(batches.take(probe_batches), epochs=1, verbose=0, shuffle=False, callbacks=[timer])
-    left = seconds_left - (time.monotonic() - start)
-    if not timer.seconds:  # fewer than two batches: the pace is the first one's, tracing included
-        return max(0, int(left // max(time.monotonic() - start, 1e-9)))
-    return max(0, int(left // max(statistics.median(timer.seconds) * steps, 1e-9)))
+    if not timer.seconds:
+        return time.monotonic() - start
+    return statistics.median(timer.seconds) * steps
+
+
+def epochs_that_fit(epoch_seconds, seconds_left):
+    """Whole epochs of `epoch_seconds` in `seconds_left` (math.inf when it is None)."""
+    if seconds_left is None:
+        return math.inf
+    return max(0, int(seconds_left // max(epoch_seconds, 1e-9)))

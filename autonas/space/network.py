@@ -34,6 +34,11 @@ class NetworkSize:
     stem_multiplier: int = 2
     dropout: float = 0.2
 
+    def covers(self, other):
+        """Whether this size is at least `other` in every part, so it cannot train faster."""
+        return (self.filters >= other.filters and self.normal_cells >= other.normal_cells
+                and self.reductions == other.reductions and self.stem_multiplier >= other.stem_multiplier)
+
     def __post_init__(self):
         if self.filters < 2:
             raise ValueError(f"filters must be at least 2, got {self.filters}.")

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from autonas.engine.budget import CosineEpochs, Deadline, parse_duration
 from autonas.engine.distribute import check_strategy, global_batch_size, make_strategy, strategy_scope
 from autonas.engine.multi_worker import agreed, fit_history, spans_workers, worker_index
-from autonas.engine.pace import measured_epochs_that_fit, steps_per_epoch
+from autonas.engine.pace import epochs_that_fit, probe_epoch_seconds, steps_per_epoch
 from autonas.engine.progress import TrialProgress, format_seconds
 from autonas.engine.cluster import Cluster
 from autonas.engine.resume import check_resume, recorded_seed
@@ -317,13 +317,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     def _final_model(self, outcome, hypermodel, data, deadline, strategy):
         """Retrain the best genotype on train + validation data at the final size, or, if that
         cannot get enough epochs in the time left, at the search size; if neither can, keep the
-        best trial's model rather than return an undertrained one.
-
-        A one-shot search has no trained child to keep, nor a trial's pace to scale: each size's
-        pace is measured on its first batches (`autonas.engine.pace`), and when no size gets
-        enough epochs the search size trains for the epochs that fit (at least one); epochs that
-        run slower than the probe showed are cut to end on time.
-        Its architecture is trained on the training data at the search size when `retrain=False`.
+        best trial's model rather than return an undertrained one. A one-shot search has no trial
+        to keep (`_one_shot_pick`). Its architecture is trained on the training data at the
+        search size when `retrain=False`.
         """
         self.retrained_size_ = None
         best = outcome.best_trial
@@ -334,43 +330,84 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             sizes = [hypermodel.size] if best is None else []
         sizes = list(dict.fromkeys(sizes))
         batches = data.full if self.retrain else data.train
-        samples = data.train_size + (data.validation_size if self.retrain else 0)
-        wanted = self.final_epochs if self.retrain else self.epochs
+        if best is None:
+            samples = data.train_size + (data.validation_size if self.retrain else 0)
+            size, model, epochs = self._one_shot_pick(hypermodel, sizes, batches, samples, deadline, strategy)
+            return self._train_final(model, size, epochs, hypermodel, batches, deadline, strategy, min_epochs=1)
         for size in sizes:
             keras.backend.clear_session()
             with strategy_scope(strategy):
                 model = hypermodel.build_genotype(self.best_genotype_, size=size)
-            if best is None:
-                steps = steps_per_epoch(batches, samples, global_batch_size(self.batch_size, strategy))
-                affordable = measured_epochs_that_fit(model, batches, steps, deadline.remaining)
-                last_resort = size == sizes[-1]
-            else:
-                affordable = _epochs_that_fit(best, model, data, self.epochs, deadline.remaining)
-                last_resort = False
+            affordable = _epochs_that_fit(best, model, data, self.epochs, deadline.remaining)
             # No more than wanted (never infinite), and the chief's clock decides for every worker.
-            affordable = int(agreed(strategy, min(affordable, wanted)))
+            affordable = int(agreed(strategy, min(affordable, self.final_epochs)))
             # Fewer epochs than a search trial had would likely undo the search's result.
-            if affordable >= min(self.final_epochs, self.epochs) or last_resort:
-                epochs = max(1, min(affordable, wanted))
-                self._say(f"training the best architecture ({model.count_params():,} parameters) for up to "
-                          f"{epochs} epochs" + (f", {format_seconds(deadline.remaining)} left"
-                                                if deadline.remaining is not None else ""))
-                # After a trial search, fewer epochs than a trial had would likely undo its result.
-                # A one-shot pick's epochs come from a few probed batches: if the real epochs run
-                # slower, the plan shrinks to end on time, still annealed to zero, and past the
-                # deadline an epoch beyond the minimum stops at its current batch.
-                schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline,
-                                        min_epochs=self.epochs if best is not None else 1, anneal_per_batch=True,
-                                        stop_within_epoch=True)
-                fit_history(model, batches, epochs=epochs, callbacks=[schedule], strategy=strategy,
-                            verbose=2 if self.verbose == 2 else 0)
-                self.retrained_size_ = size if self.retrain else None
-                if spans_workers(strategy):  # Keras cannot predict under it: a copy outside it predicts
-                    trained, model = model, hypermodel.build_genotype(self.best_genotype_, size=size)
-                    model.set_weights(trained.get_weights())
-                return model
+            if affordable >= min(self.final_epochs, self.epochs):
+                return self._train_final(model, size, affordable, hypermodel, batches, deadline, strategy,
+                                         min_epochs=self.epochs)
         self._say("not enough time left to retrain; keeping the best trial's model")
         return outcome.tuner.load_model(best)
+
+    def _one_shot_pick(self, hypermodel, sizes, batches, samples, deadline, strategy):
+        """`(size, model, epochs)` for a one-shot pick, which has no trial whose pace could be
+        scaled: each size's pace is measured on its first batches (`autonas.engine.pace`), and
+        the probed model is kept.
+
+        The search size (last of `sizes`) is probed first. When even it cannot get
+        `min(final_epochs, epochs)` epochs, a final size at least as large cannot either, and its
+        tracing is skipped (55 s of a 300 s retraining on the Fashion subset). Otherwise the final
+        size is probed; when it falls short, the search size trains for the epochs that fit (at
+        least one). Without a time limit nothing is probed and the final size trains.
+        """
+        wanted = self.final_epochs if self.retrain else self.epochs
+        keras.backend.clear_session()
+
+        def build(size):
+            with strategy_scope(strategy):
+                return hypermodel.build_genotype(self.best_genotype_, size=size)
+
+        if deadline.remaining is None:
+            return sizes[0], build(sizes[0]), wanted
+        steps = steps_per_epoch(batches, samples, global_batch_size(self.batch_size, strategy))
+
+        def probe(size):
+            model = build(size)
+            return model, probe_epoch_seconds(model, batches, steps)
+
+        def affordable(epoch_seconds):  # the chief's clock decides for every worker
+            return int(agreed(strategy, min(epochs_that_fit(epoch_seconds, deadline.remaining), wanted)))
+
+        needed = min(self.final_epochs, self.epochs)
+        search_size, *larger = sizes[::-1]
+        search_model, search_pace = probe(search_size)
+        for size in larger:
+            if size.covers(search_size) and affordable(search_pace) < needed:
+                break
+            model, pace = probe(size)
+            if affordable(pace) >= needed:
+                return size, model, affordable(pace)
+        return search_size, search_model, max(1, affordable(search_pace))
+
+    def _train_final(self, model, size, epochs, hypermodel, batches, deadline, strategy, *, min_epochs):
+        """Train the final model for up to `epochs` (at least `min_epochs`) on `batches`.
+
+        After a trial search, fewer epochs than a trial had would likely undo its result. A
+        one-shot pick's epochs come from a few probed batches: if the real epochs run slower, the
+        plan shrinks to end on time, still annealed to zero, and past the deadline an epoch
+        beyond the minimum stops at its current batch.
+        """
+        epochs = max(1, epochs)
+        self._say(f"training the best architecture ({model.count_params():,} parameters) for up to {epochs} "
+                  "epochs" + (f", {format_seconds(deadline.remaining)} left" if deadline.remaining is not None else ""))
+        schedule = CosineEpochs(hypermodel.learning_rate, epochs, deadline, min_epochs=min_epochs,
+                                anneal_per_batch=True, stop_within_epoch=True)
+        fit_history(model, batches, epochs=epochs, callbacks=[schedule], strategy=strategy,
+                    verbose=2 if self.verbose == 2 else 0)
+        self.retrained_size_ = size if self.retrain else None
+        if spans_workers(strategy):  # Keras cannot predict under it: a copy outside it predicts
+            trained, model = model, hypermodel.build_genotype(self.best_genotype_, size=size)
+            model.set_weights(trained.get_weights())
+        return model
 
     def _say(self, message):
         if self.verbose:
