@@ -43,11 +43,26 @@ def split_arrays(x, y, validation_split, seed):
     return train_test_split(x, y, test_size=n_val, random_state=seed, stratify=stratify)
 
 
+def without_autotune(dataset):
+    """`dataset` with tf.data's autotuning off.
+
+    Deleting an autotuned iterator can wait for its tuning thread's sleep to run out: the
+    thread sleeps twice as long after each round, up to a minute, and an epoch ends by deleting
+    its iterator. Measured on 2 cores (`benchmarks/iterator_stall.py`): one 48 s epoch in four
+    ended with a 34 s wait, and in ENAS on the Fashion subset 35-40 s of about half the 95 s
+    supernet epochs went to it. Without autotuning the deletion took no measurable time, and a
+    parallel map asked for `AUTOTUNE` ran as fast (one call per core).
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
 def _batched(dataset, batch_size, *, shuffle_seed=None, size=None):
     if shuffle_seed is not None:
         dataset = dataset.shuffle(min(size or SHUFFLE_BUFFER, SHUFFLE_BUFFER), seed=shuffle_seed,
                                   reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return without_autotune(dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE))
 
 
 def from_arrays(x_train, y_train, x_val, y_val, *, batch_size, seed):
