@@ -307,7 +307,7 @@ def test_a_seed_reproduces_the_search(small, toy_data):
     assert same.best.genotype == again.best.genotype and same.best.score == again.best.score
     # The numbers agree to float32 rounding, not bit for bit: with 2 threads and the graph
     # optimizer off, TensorFlow's CPU kernels varied in the last bit (3 distinct loss sets in 8
-    # runs; 1 in 10 with one intra- or inter-op thread, or with op determinism enabled).
+    # runs; 1 in 10 with one intra- or inter-op thread, 1 in 8 with op determinism enabled).
     # A different seed moves them by far more than the tolerance.
     for key in ("train_loss", "valid_loss"):
         np.testing.assert_allclose([r[key] for r in same.history], [r[key] for r in again.history], rtol=1e-6)

@@ -50,8 +50,8 @@ def without_autotune(dataset):
     thread sleeps twice as long after each round, up to a minute, and an epoch ends by deleting
     its iterator. Measured on 2 cores with 48 s epochs (`benchmarks/iterator_stall.py`): 1 of 6
     deletions waited 34 s (1 of 4 in an earlier run), and in ENAS on the Fashion subset 35-40 s
-    of about half the 95 s supernet epochs went to it. Without autotuning the deletion took no measurable time, and a
-    parallel map asked for `AUTOTUNE` ran as fast (one call per core).
+    of about half the 95 s supernet epochs went to it. Without autotuning the deletion took no
+    measurable time, and a parallel map asked for `AUTOTUNE` ran as fast (one call per core).
     """
     options = tf.data.Options()
     options.autotune.enabled = False

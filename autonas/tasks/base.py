@@ -141,11 +141,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         if self.verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be 0, 1 or 2, got {self.verbose!r}.")
         time_limit = parse_duration(self.time_limit)
-        if self.oracle in ONE_SHOT_NAMES and Cluster.from_environment().distributed:
+        if self._one_shot and Cluster.from_environment().distributed:
             raise ValueError(f"oracle={self.oracle!r} trains one supernet in one process and cannot be spread over "
                              "keras-tuner's chief and workers: unset KERASTUNER_TUNER_ID (and KERASTUNER_ORACLE_IP/PORT), "
                              "or use oracle='evolution', 'reinforce' or 'random' for a multi-worker search.")
-        if self.warm_start and self.oracle in ONE_SHOT_NAMES:
+        if self.warm_start and self._one_shot:
             raise ValueError(f"warm_start works with oracle='evolution' or 'reinforce', not {self.oracle!r}: a one-shot "
                              "search starts from the whole space.")
         if self.warm_start and not isinstance(self.oracle, str):
@@ -384,8 +384,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             if size.covers(search_size) and affordable(search_pace) < needed:
                 break
             model, pace = probe(size)
-            if affordable(pace) >= needed:
-                return size, model, affordable(pace)
+            epochs = affordable(pace)
+            if epochs >= needed:
+                return size, model, epochs
         return search_size, search_model, max(1, affordable(search_pace))
 
     def _train_final(self, model, size, epochs, hypermodel, batches, deadline, strategy, *, min_epochs):
