@@ -203,7 +203,7 @@ class AutonasTrialSetup:
 
         from autonas.engine.budget import CosineEpochs
         from autonas.engine.tuner import SearchTuner
-        from autonas.tasks.base import OBJECTIVE
+        from autonas.engine.search import OBJECTIVE
 
         keras.backend.clear_session()
         gc.collect()

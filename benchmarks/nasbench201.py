@@ -116,7 +116,7 @@ def make_benchmark_oracle(name, *, seed, max_trials, options):
     import keras_tuner
 
     from autonas.oracles import RegularizedEvolutionOracle, ReinforceOracle
-    from autonas.oracles.factory import keras_tuner_seed
+    from autonas.oracles.base import keras_tuner_seed
 
     objective = keras_tuner.Objective(METRIC, "max")
     common = dict(objective=objective, max_trials=max_trials, hyperparameters=search_space())
@@ -133,6 +133,8 @@ def make_benchmark_oracle(name, *, seed, max_trials, options):
 
 def run_one(job):
     """One search: `queries` trials of `oracle` with `seed`. Returns its trajectory and timings."""
+    from autonas import kt_internals
+
     name, seed, queries, data, dataset, options = job
     table = _table(data, dataset)
     oracle = make_benchmark_oracle(name, seed=seed, max_trials=queries, options=options)
@@ -151,9 +153,9 @@ def run_one(job):
     trajectory = []
     create_end_s = []
     with tempfile.TemporaryDirectory() as tmp:
-        # A Tuner does this with the private `_set_project_dir`; there is no public hook and
+        # A Tuner does this (`autonas.kt_internals.set_project_dir` says why it is private) and
         # this benchmark drives the Oracle without a Tuner.
-        oracle._set_project_dir(tmp, "nb201")
+        kt_internals.set_project_dir(oracle, tmp, "nb201")
         oracle.verbose = 0
         for _ in range(queries):
             t0 = time.perf_counter()

@@ -39,7 +39,7 @@ from autonas import ImageSearchClassifier  # noqa: E402
 from autonas.engine.tuner import SearchTuner  # noqa: E402
 from autonas.oracles.evolution import RegularizedEvolutionOracle  # noqa: E402
 from autonas.oracles.recovery import RecoverableOracle  # noqa: E402
-from autonas.tasks import base  # noqa: E402
+from autonas.tasks import base  # noqa: E402  (the classifier calls the engine's functions through it)
 
 OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
 
@@ -64,8 +64,8 @@ def install_hooks(kill, runs_path):
     where, _, number = (kill or "").partition(":")
     original_run_trial = SearchTuner.run_trial
     original_on_trial_end = SearchTuner.on_trial_end
-    original_save_trial = RecoverableOracle._save_trial
-    original_final_model = base.SearchClassifier._final_model
+    original_write_trial_file = RecoverableOracle.write_trial_file
+    original_retrain_best = base.retrain_best
 
     def run_trial(self, trial, *args, callbacks=(), **kwargs):
         with open(runs_path, "a", encoding="utf-8") as handle:
@@ -81,22 +81,22 @@ def install_hooks(kill, runs_path):
         if where == "after-trial" and len(self.oracle.end_order) == int(number):
             die()
 
-    def save_trial(self, trial):
-        original_save_trial(self, trial)
+    def write_trial_file(self, trial):
+        original_write_trial_file(self, trial)
         if where == "ending" and int(trial.trial_id) == int(number) and trial.status == "COMPLETED":
             die()
 
-    def final_model(self, outcome, hypermodel, data, deadline, strategy):
+    def retrain_best(*args, **kwargs):
         if where == "retrain":
             original_fit = keras.Model.fit
             keras.Model.fit = lambda model, *a, callbacks=(), **k: original_fit(
                 model, *a, callbacks=[*callbacks, KillAfterFirstBatch()], **k)
-        return original_final_model(self, outcome, hypermodel, data, deadline, strategy)
+        return original_retrain_best(*args, **kwargs)
 
     SearchTuner.run_trial = run_trial
     SearchTuner.on_trial_end = on_trial_end
-    RecoverableOracle._save_trial = save_trial
-    base.SearchClassifier._final_model = final_model
+    RecoverableOracle.write_trial_file = write_trial_file
+    base.retrain_best = retrain_best
 
 
 def make_oracle(name, max_trials):

@@ -11,8 +11,9 @@ import pytest
 import tensorflow as tf
 
 from autonas import ImageSearchClassifier
-from autonas.engine.cluster import Cluster
-from autonas.engine.distribute import global_batch_size, make_strategy
+from autonas.cluster.roles import Cluster
+from autonas.distribute.strategies import global_batch_size, make_strategy
+from autonas.engine.search import check_multi_worker_strategy
 
 HERE = Path(__file__).parent
 
@@ -95,7 +96,8 @@ def test_multi_worker_strategy_trains_the_same_search_on_two_processes(tmp_path)
     ("evolution", Cluster(role="worker", tuner_id="tuner0", address="127.0.0.1:8000"), "Choose one way"),
 ])
 def test_multi_worker_strategy_refuses_what_it_cannot_run(oracle, cluster, message):
-    # Checked in fit right after the strategy is made, before data are prepared or anything is written.
+    # Checked in fit (`check_search`) right after the strategy is made, before data are prepared or
+    # anything is written.
     with pytest.raises(ValueError, match=message):
-        ImageSearchClassifier(oracle=oracle)._check_multi_worker_strategy(cluster)
-    ImageSearchClassifier(oracle="evolution")._check_multi_worker_strategy(Cluster())
+        check_multi_worker_strategy(oracle, cluster)
+    check_multi_worker_strategy("evolution", Cluster())

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from autonas.engine.budget import CosineEpochs
-from autonas.engine.multi_worker import lockstep_evaluate, lockstep_fit
+from autonas.distribute.multi_worker_strategy import lockstep_evaluate, lockstep_fit
 
 
 def _model(seed):

@@ -18,9 +18,9 @@ import keras_tuner
 import pytest
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from autonas import ImageSearchClassifier
-from autonas.engine import chief as chief_module
-from autonas.engine.cluster import Cluster, Heartbeat
+from autonas import ImageSearchClassifier, kt_internals
+from autonas.cluster import chief as chief_module
+from autonas.cluster.roles import Cluster, Heartbeat
 from autonas.oracles import make_oracle
 from autonas.testing import mixed_problem
 
@@ -54,9 +54,9 @@ def _oracle(name, directory, max_trials):
 
 
 def _attach(oracle, directory):
-    # A Tuner points its oracle at the project directory with `_set_project_dir`; there is no
+    # A Tuner points its oracle at the project directory; there is no
     # public way without a Tuner (as in autonas.testing.strategy).
-    oracle._set_project_dir(str(directory), "project")
+    kt_internals.set_project_dir(oracle, str(directory), "project")
     oracle.verbose = 0
     return oracle
 
@@ -261,7 +261,7 @@ def test_too_many_failures_end_the_search_on_the_chief_without_a_stuck_lock(tmp_
 
 def test_the_chief_serves_keras_tuners_client_reissues_a_lost_trial_and_stops(tmp_path, monkeypatch):
     # keras-tuner's worker-side client, as `BaseTuner` builds it on a worker; the test plays the workers.
-    from keras_tuner.src.distribute.oracle_client import OracleClient
+    OracleClient = kt_internals.oracle_client_class()
 
     port = _free_port()
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")

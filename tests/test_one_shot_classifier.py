@@ -8,6 +8,7 @@ import pytest
 
 from autonas import ImageSearchClassifier, TextSearchClassifier
 from autonas.oneshot import run as one_shot_run
+from autonas.tasks import base
 from autonas.space import Genotype
 
 HISTORY_COLUMNS = {
@@ -69,11 +70,10 @@ class SearchShareSeen(Exception):
 
 @pytest.mark.parametrize("oracle, share", [("enas", 0.5), ("darts", 0.5), ("random", 0.7)])
 def test_a_one_shot_search_leaves_half_the_time_limit_to_its_retraining_a_trial_search_30_percent(oracle, share, digits, monkeypatch):
-    def seen(self, space, hypermodel, data, search_deadline, *args):
-        raise SearchShareSeen(search_deadline.seconds)
+    def seen(oracle, space, hypermodel, data, *, deadline, **options):
+        raise SearchShareSeen(deadline.seconds)
 
-    monkeypatch.setattr(ImageSearchClassifier, "_one_shot_search", seen)
-    monkeypatch.setattr(ImageSearchClassifier, "_tuner_search", seen)
+    monkeypatch.setattr(base, "run_search", seen)
     images, labels = digits
     with pytest.raises(SearchShareSeen) as raised:
         ImageSearchClassifier(oracle=oracle, time_limit=1000, verbose=0, seed=0).fit(images[:200], labels[:200])

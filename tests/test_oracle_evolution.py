@@ -5,6 +5,7 @@ import random
 import keras_tuner
 import pytest
 
+from autonas import kt_internals
 from autonas.oracles import RegularizedEvolutionOracle, make_oracle
 from autonas.testing import strategy as st
 
@@ -50,7 +51,7 @@ def test_resume_identical_with_concurrent_trials(tmp_path):
 
 
 def _drive(oracle, problem, n, tmp_path):
-    oracle._set_project_dir(str(tmp_path), "p")  # as a Tuner does; see strategy._attach
+    kt_internals.set_project_dir(oracle, str(tmp_path), "p")  # as a Tuner does; see strategy._attach
     oracle.verbose = 0
     proposals = []
     for _ in range(n):
@@ -120,7 +121,7 @@ def test_failed_trials_never_join_the_population(tmp_path):
     failed = {r.trial_id for r in records if r.status == "FAILED"}
     assert len(failed) == 13
     oracle = st.make(factory, problem, max_trials=40, seed=0)
-    oracle._set_project_dir(str(tmp_path), "f")
+    kt_internals.set_project_dir(oracle, str(tmp_path), "f")
     oracle.reload()
     assert len(oracle.population) == 5
     assert not failed & {m["trial_id"] for m in oracle.population}
@@ -141,11 +142,11 @@ def test_state_is_json_and_resuming_with_changed_configuration_fails(tmp_path):
     saved = json.loads((tmp_path / "p" / "oracle.json").read_text())
     assert len(saved["autonas"]["own"]["population"]) == 5
     other = st.make(_small(population_size=6), problem, max_trials=8, seed=0)
-    other._set_project_dir(str(tmp_path), "p")
+    kt_internals.set_project_dir(other, str(tmp_path), "p")
     with pytest.raises(ValueError, match="changed configuration"):
         other.reload()
     other_seed = st.make(_small(population_size=5), problem, max_trials=8, seed=3)
-    other_seed._set_project_dir(str(tmp_path), "p")
+    kt_internals.set_project_dir(other_seed, str(tmp_path), "p")
     with pytest.raises(ValueError, match="seed"):
         other_seed.reload()
 
@@ -159,7 +160,7 @@ def test_invalid_arguments():
 
 def test_empty_space_runs_the_defaults_once(tmp_path):
     oracle = RegularizedEvolutionOracle(objective=keras_tuner.Objective("s", "max"), max_trials=3, seed=0)
-    oracle._set_project_dir(str(tmp_path), "e")
+    kt_internals.set_project_dir(oracle, str(tmp_path), "e")
     oracle.verbose = 0
     first = oracle.create_trial("t")
     assert first.status == "RUNNING" and first.hyperparameters.values == {}

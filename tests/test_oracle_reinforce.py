@@ -6,6 +6,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
+from autonas import kt_internals
 from autonas.oracles import ReinforceOracle, make_oracle
 from autonas.testing import strategy as st
 
@@ -66,7 +67,7 @@ def _oracle(tmp_path, problem, **kwargs):
     oracle = ReinforceOracle(
         objective=problem.objective(), max_trials=50, hyperparameters=problem.build_space(), seed=0, **kwargs
     )
-    oracle._set_project_dir(str(tmp_path), "p")  # as a Tuner does; see strategy._attach
+    kt_internals.set_project_dir(oracle, str(tmp_path), "p")  # as a Tuner does; see strategy._attach
     oracle.verbose = 0
     return oracle
 
@@ -168,7 +169,7 @@ def test_state_holds_controller_pending_and_rng_and_checks_configuration(tmp_pat
         objective=problem.objective(), max_trials=50, hyperparameters=problem.build_space(), seed=0,
         learning_rate=0.5,
     )
-    changed._set_project_dir(str(tmp_path), "p")
+    kt_internals.set_project_dir(changed, str(tmp_path), "p")
     with pytest.raises(ValueError, match="changed configuration"):
         changed.reload()
 

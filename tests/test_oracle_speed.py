@@ -5,6 +5,7 @@ import time
 import keras_tuner
 import pytest
 
+from autonas import kt_internals
 from autonas.oracles import make_oracle
 
 BUDGET_S = 0.050
@@ -36,7 +37,7 @@ def _score(values):
 def test_proposal_time_on_a_30_hyperparameter_space(tmp_path, name):
     oracle = make_oracle(name, objective=keras_tuner.Objective("score", "max"), max_trials=80, seed=0,
                          hyperparameters=space_30())
-    oracle._set_project_dir(str(tmp_path), "speed")  # as a Tuner does; see strategy._attach
+    kt_internals.set_project_dir(oracle, str(tmp_path), "speed")  # as a Tuner does; see strategy._attach
     oracle.verbose = 0
     populate = oracle.populate_space
     own = []

@@ -11,7 +11,7 @@ from autonas import ImageSearchClassifier
 from autonas.engine.budget import Deadline
 from autonas.engine.pace import epochs_that_fit, probe_epoch_seconds, steps_per_epoch
 from autonas.space.network import NetworkSize
-from autonas.tasks import base
+from autonas.engine import retrain
 
 
 def _model_and_batches(count=320, batch_size=32):
@@ -48,7 +48,7 @@ class FakeClock:
 
 
 class FakeHyperModel:
-    """Builds a stand-in model per size; only `_one_shot_pick`'s choices are under test."""
+    """Builds a stand-in model per size; only `pick_one_shot_size`'s choices are under test."""
     size = NetworkSize(filters=8, normal_cells=1)
 
     def build_genotype(self, genotype, *, size):
@@ -60,7 +60,7 @@ FINAL = NetworkSize(filters=16, normal_cells=2)
 
 @pytest.fixture
 def pick(monkeypatch):
-    """`_one_shot_pick` with probes that cost 50 s of a fake clock each and report `paces`."""
+    """`pick_one_shot_size` with probes that cost 50 s of a fake clock each and report `paces`."""
     def run(paces, seconds_left, final=FINAL, epochs=3, final_epochs=10):
         clock, probed = FakeClock(), []
 
@@ -69,13 +69,13 @@ def pick(monkeypatch):
             clock.now += 50.0
             return paces[model[1]]
 
-        monkeypatch.setattr(base, "probe_epoch_seconds", probe)
-        clf = ImageSearchClassifier(epochs=epochs, final_epochs=final_epochs, batch_size=32)
-        clf.best_genotype_ = None
+        monkeypatch.setattr(retrain, "probe_epoch_seconds", probe)
         batches = tf.data.Dataset.range(10).batch(1)
-        size, model, epochs = clf._one_shot_pick(FakeHyperModel(), list(dict.fromkeys([final, FakeHyperModel.size])),
-                                                 batches, 10, Deadline(seconds_left, clock=clock),
-                                                 tf.distribute.get_strategy())
+        train = retrain.RetrainRun(None, FakeHyperModel(), batches, deadline=Deadline(seconds_left, clock=clock),
+                                   strategy=tf.distribute.get_strategy(), say=print, verbose=0)
+        size, model, epochs = retrain.pick_one_shot_size(train, list(dict.fromkeys([final, FakeHyperModel.size])),
+                                                         10, batch_size=32, wanted=final_epochs,
+                                                         needed=min(final_epochs, epochs))
         return size, model, epochs, probed
     return run
 

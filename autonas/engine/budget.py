@@ -122,7 +122,7 @@ class CosineEpochs(keras.callbacks.Callback):
             epoch: the retraining's contract is `time_limit`.
 
     Both act in the batch hooks: a loop that calls the epoch hooks alone
-    (`autonas.engine.multi_worker`) sets the rate per epoch and stops at epoch ends.
+    (`autonas.distribute.multi_worker_strategy`) sets the rate per epoch and stops at epoch ends.
     """
 
     def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1, anneal_per_batch=False,

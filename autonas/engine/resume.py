@@ -1,4 +1,4 @@
-"""Resuming a classifier's search: record the configuration it started with, check it on resume.
+"""Resuming a search: record the configuration it started with, check it on resume.
 
 With `overwrite=False`, keras-tuner resumes whatever project it finds in `directory`. Trials
 run under other settings would then be ranked together, and an oracle would learn from scores
@@ -20,7 +20,8 @@ sizes and classes are not detected.
 
 `seed=None` draws a seed; it is recorded, and a resumed `seed=None` search reuses it
 (`recorded_seed`) for its validation split and its oracle, so the trials after the resume are
-scored on the same samples as the ones before.
+scored on the same samples as the ones before. The seed checked is the one the search runs with:
+a resume with `seed=None` or the recorded seed continues, any other seed is refused.
 
 The record is a JSON file beside the keras-tuner project, `<directory>/<project_name>.autonas.json`,
 not inside it: keras-tuner deletes the project directory itself when `overwrite=True`.
@@ -32,7 +33,7 @@ import os
 
 from autonas.oracles.recovery import write_json_atomically
 
-FORMAT = 1
+FORMAT = 2  # 2: the configuration's seed is the one the search ran with (1: the seed argument)
 # Named as the classifier's parameters where there is one.
 CHECKED = ("task", "oracle", "seed", "operations", "num_blocks", "cell_types", "search_filters", "search_normal_cells",
            "dropout", "epochs", "optimizer", "learning_rate", "batch_size", "global_batch_size", "warm_start",
@@ -61,26 +62,27 @@ def recorded_seed(directory, project_name, overwrite):
         return None  # no usable record: `check_resume` refuses the resume with the reason
 
 
-def search_configuration(estimator, *, space, hypermodel, data, global_batch_size):
-    """The settings of `estimator`'s search that a resumed search must share (see `CHECKED`)."""
-    params = estimator.get_params(deep=False)
-    oracle = params["oracle"]
+def search_configuration(*, task, oracle, seed, space, hypermodel, epochs, batch_size, global_batch_size, warm_start,
+                         data):
+    """The settings of a search that a resumed search must share (see `CHECKED`), as JSON reads
+    them back: `task` names the classifier, `seed` is the one the search runs with, the rest are
+    the search's own arguments."""
     configuration = {
-        "task": type(estimator).__name__,
+        "task": task,
         "oracle": oracle if isinstance(oracle, str) else f"{type(oracle).__module__}.{type(oracle).__qualname__}",
-        "seed": params["seed"],
+        "seed": int(seed),
         "operations": list(space.operations),
         "num_blocks": space.num_blocks,
         "cell_types": list(space.cell_types),
         "search_filters": hypermodel.size.filters,
         "search_normal_cells": hypermodel.size.normal_cells,
         "dropout": hypermodel.size.dropout,
-        "epochs": params["epochs"],
+        "epochs": epochs,
         "optimizer": hypermodel.optimizer,
         "learning_rate": hypermodel.learning_rate,
-        "batch_size": params["batch_size"],
+        "batch_size": batch_size,
         "global_batch_size": global_batch_size,
-        "warm_start": [entry if isinstance(entry, str) else entry.to_dict() for entry in params["warm_start"] or ()],
+        "warm_start": [entry if isinstance(entry, str) else entry.to_dict() for entry in warm_start or ()],
         "num_classes": hypermodel.num_classes,
         "train_size": data.train_size,
         "validation_size": data.validation_size,
@@ -88,34 +90,27 @@ def search_configuration(estimator, *, space, hypermodel, data, global_batch_siz
     return json.loads(json.dumps(configuration))  # as it reads back from the file
 
 
-def check_resume(estimator, directory, *, space, hypermodel, data, global_batch_size, seed):
+def check_resume(directory, project_name, *, overwrite, configuration):
     """Record a new search's configuration, or check a resumed one's against its record.
 
     Args:
-        estimator: the classifier (its `get_params()` and `project_name`).
         directory: the directory of the keras-tuner project.
-        space, hypermodel, data: the search's `CellSearchSpace`, `CellHyperModel`, `PreparedData`.
-        global_batch_size: samples per training step across replicas.
-        seed: the seed this `fit` drew or was given.
-
-    Returns:
-        The seed the search's oracle must use: the recorded one when a `seed=None` search resumes.
+        project_name: the project's name in `directory`.
+        overwrite: whether the search starts afresh (nothing is checked).
+        configuration: `search_configuration(...)` of this search.
 
     Raises:
         ValueError: when the project would be resumed but was started with another
             configuration (naming each change), or has no record to compare with.
     """
-    params = estimator.get_params(deep=False)
-    project = estimator.project_name
-    path = record_path(directory, project)
-    current = search_configuration(estimator, space=space, hypermodel=hypermodel, data=data,
-                                   global_batch_size=global_batch_size)
-    if not is_resuming(directory, project, params["overwrite"]):
+    path = record_path(directory, project_name)
+    if not is_resuming(directory, project_name, overwrite):
         if "://" not in str(directory):
             os.makedirs(str(directory), exist_ok=True)
-        write_json_atomically(path, {"format": FORMAT, "configuration": current, "seed": int(seed)})
-        return seed
-    project_dir = os.path.join(str(directory), project)
+        write_json_atomically(path, {"format": FORMAT, "configuration": configuration,
+                                     "seed": configuration["seed"]})
+        return
+    project_dir = os.path.join(str(directory), project_name)
     if not os.path.exists(path):
         raise ValueError(
             f"Cannot resume the search in {project_dir}: it has no record of the configuration it was started "
@@ -124,11 +119,10 @@ def check_resume(estimator, directory, *, space, hypermodel, data, global_batch_
     with open(path, encoding="utf-8") as handle:
         recorded = json.load(handle)
     saved = recorded["configuration"]
-    changes = [f"{name}: {saved.get(name)!r} then, {current.get(name)!r} now" for name in CHECKED
-               if saved.get(name) != current.get(name)]
+    changes = [f"{name}: {saved.get(name)!r} then, {configuration.get(name)!r} now" for name in CHECKED
+               if saved.get(name) != configuration.get(name)]
     if changes:
         raise ValueError(
             f"Cannot resume the search in {project_dir} with a changed configuration ("
             + "; ".join(changes) + "). Resume it with the original settings, or pass overwrite=True or another "
             "directory to start a new search.")
-    return seed if params["seed"] is not None else int(recorded["seed"])

@@ -9,10 +9,10 @@ import keras
 import keras_tuner
 
 from autonas.engine.budget import Deadline
-from autonas.engine.cluster import Cluster
-from autonas.engine.distribute import strategy_scope
+from autonas.cluster.roles import Cluster
+from autonas.distribute.strategies import strategy_scope
 from autonas.engine.gradient_registry import released_custom_gradients
-from autonas.engine.multi_worker import agreed, check_same_trial, evaluate_scores, fit_history, spans_workers
+from autonas.distribute.multi_worker_strategy import agreed, check_same_trial, evaluate_scores, fit_history, spans_workers
 from autonas.oracles.recovery import write_json_atomically
 
 
@@ -50,7 +50,7 @@ class SearchTuner(keras_tuner.Tuner):
     autonas's oracles: `autonas.oracles.recovery`). What TensorFlow would keep of a trial's
     traced graphs is released when the trial ends (`autonas.engine.gradient_registry`).
 
-    In a multi-worker search (keras-tuner's KERASTUNER_* variables, see `autonas.engine.cluster`)
+    In a multi-worker search (keras-tuner's KERASTUNER_* variables, see `autonas.cluster.roles`)
     the chief's `search` serves the oracle and returns when the search is over; a worker's runs
     trials, with heartbeats, until the chief says stop. Only the chief may `overwrite`.
 

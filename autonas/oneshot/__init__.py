@@ -6,11 +6,14 @@ weights without retracing; `load_child_weights` copies a child's weights into it
 """
 from autonas.oneshot.darts import DartsSearch
 from autonas.oneshot.encoding import ArchitectureEncoding, genotype_to_vector, vector_to_genotype
+from autonas.oneshot.result import OneShotResult
+from autonas.oneshot.run import ONE_SHOT_NAMES, one_shot_leaderboard, run_one_shot
 from autonas.oneshot.supernet import CellPlacement, Supernet, place_cells
 from autonas.oneshot.training import SupernetTrainer
 from autonas.oneshot.weights import load_child_weights
 
 __all__ = [
     "ArchitectureEncoding", "CellPlacement", "DartsSearch", "Supernet", "SupernetTrainer", "genotype_to_vector",
-    "load_child_weights", "place_cells", "vector_to_genotype",
+    "load_child_weights", "place_cells", "vector_to_genotype", "ONE_SHOT_NAMES", "OneShotResult",
+    "one_shot_leaderboard", "run_one_shot",
 ]

@@ -3,7 +3,7 @@
 Oracles never build models; they only see hyperparameters and scores.
 """
 from autonas.oracles.controller import LSTMController
-from autonas.oracles.encoding import SpaceEncoding
+from autonas.oracles.decisions import SpaceEncoding
 from autonas.oracles.evolution import RegularizedEvolutionOracle
 from autonas.oracles.factory import ORACLE_NAMES, make_oracle
 from autonas.oracles.random_search import RandomSearchOracle

@@ -1,15 +1,17 @@
 """What autonas's keras-tuner Oracles share: seeding, the decision encoding, learning hooks, state.
 
-Subclasses implement `populate_space(trial_id)`, `_learn(trial, reward)` (a trial completed),
-`_forget(trial)` (a trial failed for good), `_config()` and `_get_own_state()` /
-`_set_own_state()`.
+A new search strategy subclasses `AutonasOracle` and implements keras-tuner's
+`populate_space(trial_id)` plus five public hooks: `learn(trial, reward)` (a trial completed),
+`forget(trial)` (a trial failed for good), `configuration()` (the settings a resumed search must
+share), and `strategy_state()` / `restore_strategy_state(state)` (what it learned, as JSON).
 """
 import json
 
 import keras_tuner
 import numpy as np
 
-from autonas.oracles.encoding import SpaceEncoding
+from autonas import kt_internals
+from autonas.oracles.decisions import SpaceEncoding
 from autonas.oracles.recovery import RecoverableOracle
 
 _COMPLETED = "COMPLETED"
@@ -18,11 +20,14 @@ _RUNNING = "RUNNING"
 _STOPPED = "STOPPED"
 
 
-def _base_seed(seed):
-    # keras-tuner's Oracle does `self.seed = seed or random.randint(1, 10000)`: 0 would become a
-    # draw from Python's global RNG. Handing it a seed that is always truthy keeps that RNG
-    # untouched; keras-tuner's seed only drives its own `_random_values`, which we do not use.
-    return int(seed) % (2**31 - 1) + 1
+def keras_tuner_seed(seed):
+    """Map an autonas seed (None, or any non-negative int) onto keras-tuner's seed argument.
+
+    keras-tuner's Oracle does `self.seed = seed or random.randint(1, 10000)`: 0 would silently
+    become a draw from Python's global RNG. Shifting by one (modulo keras-tuner's 31-bit range)
+    keeps every autonas seed, 0 included, a real and distinct keras-tuner seed.
+    """
+    return None if seed is None else int(seed) % (2**31 - 1) + 1
 
 
 def _normalised(config):
@@ -70,7 +75,7 @@ class AutonasOracle(RecoverableOracle):
             hyperparameters=hyperparameters,
             allow_new_entries=allow_new_entries,
             tune_new_entries=tune_new_entries,
-            seed=_base_seed(seed_sequence.entropy),
+            seed=keras_tuner_seed(seed_sequence.entropy),
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
         )
@@ -96,17 +101,16 @@ class AutonasOracle(RecoverableOracle):
         score = float(trial.score)
         return score if self.objective.direction == "max" else -score
 
-    def is_duplicate(self, values):
+    def was_tried(self, values):
         """Whether `values` were already proposed (keras-tuner's record of tried values)."""
-        # `_duplicate` is the hook keras-tuner's own oracles use for this; there is no public one.
-        return self._duplicate(values)
+        return kt_internals.already_tried(self, values)
 
     def random_unique(self):
         """Random untried values, or None when `max_collisions` draws in a row were all tried."""
         enc = self.encoding()
         for _ in range(self.max_collisions + 1):
             values = enc.random_values(self.rng)
-            if not self.is_duplicate(values):
+            if not self.was_tried(values):
                 return values
         return None
 
@@ -120,7 +124,7 @@ class AutonasOracle(RecoverableOracle):
         if configs is None:
             return None
         for i in self.rng.permutation(len(configs)):
-            if not self.is_duplicate(configs[i]):
+            if not self.was_tried(configs[i]):
                 return configs[i]
         return None
 
@@ -134,7 +138,7 @@ class AutonasOracle(RecoverableOracle):
 
     def empty_space(self):
         """Response for a space with no hyperparameters yet: one default trial, then stop."""
-        return self.stopped() if self.is_duplicate({}) else self.running({})
+        return self.stopped() if self.was_tried({}) else self.running({})
 
     # -- learning hooks ----------------------------------------------------------------------
 
@@ -151,36 +155,41 @@ class AutonasOracle(RecoverableOracle):
             super().end_trial(trial)
             trial = self.trials[trial.trial_id]
             if trial.status == _COMPLETED and trial.score is not None and np.isfinite(trial.score):
-                self._learn(trial, self.reward(trial))
+                self.learn(trial, self.reward(trial))
             elif trial.status == _FAILED:
-                self._forget(trial)
+                self.forget(trial)
             # else: waiting for a retry, nothing to learn yet
 
-    def _learn(self, trial, reward):
+    def learn(self, trial, reward):
+        """Learn from a completed `trial` whose score, oriented so higher is better, is `reward`."""
         raise NotImplementedError
 
-    def _forget(self, trial):
+    def forget(self, trial):
+        """Drop what was pending for `trial`, which failed for good (it has no score to learn from)."""
         raise NotImplementedError
 
     # -- state -------------------------------------------------------------------------------
 
-    def _config(self):
+    def configuration(self):
+        """The settings a resumed search must share (JSON-able); subclasses extend the dict."""
         return {"num_bins": self.num_bins, "max_collisions": self.max_collisions}
 
-    def _get_own_state(self):
+    def strategy_state(self):
+        """What the strategy has learned (population, controller weights, ...), as JSON-able data."""
         raise NotImplementedError
 
-    def _set_own_state(self, state):
+    def restore_strategy_state(self, state):
+        """Restore what `strategy_state` returned."""
         raise NotImplementedError
 
     def get_state(self):
         state = super().get_state()
         state["autonas"] = {
             "class": type(self).__name__,
-            "config": self._config(),
+            "config": self.configuration(),
             "random_seed": self.random_seed,
             "rng": self.rng.bit_generator.state,
-            "own": self._get_own_state(),
+            "own": self.strategy_state(),
         }
         return state
 
@@ -195,10 +204,10 @@ class AutonasOracle(RecoverableOracle):
         if saved is None or saved["class"] != type(self).__name__:
             found = None if saved is None else saved["class"]
             raise ValueError(f"Saved oracle state is from {found}, not {type(self).__name__}.")
-        if _normalised(saved["config"]) != _normalised(self._config()):
+        if _normalised(saved["config"]) != _normalised(self.configuration()):
             raise ValueError(
                 f"Cannot resume {type(self).__name__} with a changed configuration: "
-                f"saved {saved['config']}, current {self._config()}."
+                f"saved {saved['config']}, current {self.configuration()}."
             )
         if self.random_seed is not None and saved["random_seed"] != self.random_seed:
             raise ValueError(
@@ -209,4 +218,4 @@ class AutonasOracle(RecoverableOracle):
         self._encoding_cache = None
         self.random_seed = saved["random_seed"]
         self.rng.bit_generator.state = saved["rng"]
-        self._set_own_state(saved["own"])
+        self.restore_strategy_state(saved["own"])

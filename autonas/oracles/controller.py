@@ -32,7 +32,7 @@ import numpy as np
 
 INACTIVE = -1
 ALGORITHMS = ("reinforce", "ppo")
-# Tuned on NAS-Bench-201 (all three datasets; see docs/oracles.md) with Adam and one update
+# Tuned on NAS-Bench-201 (all three datasets; see docs/search-strategies.md) with Adam and one update
 # per finished trial. Higher rates converge prematurely (the policy collapses on early,
 # noisy winners); PPO takes ppo_epochs steps per batch, so it wants a rate ~ppo_epochs lower.
 DEFAULT_LEARNING_RATE = 0.01

@@ -112,7 +112,7 @@ class RegularizedEvolutionOracle(AutonasOracle):
         while self._next_initial < len(self.initial_values):
             values = enc.complete(self.initial_values[self._next_initial], self.rng)
             self._next_initial += 1
-            if not self.is_duplicate(values):
+            if not self.was_tried(values):
                 return values
         return None
 
@@ -135,7 +135,7 @@ class RegularizedEvolutionOracle(AutonasOracle):
     def _evolve(self):
         for _ in range(self.max_collisions + 1):
             child = self._mutate(self._tournament())
-            if child is not None and not self.is_duplicate(child):
+            if child is not None and not self.was_tried(child):
                 return child
         # Many duplicates in a row: the neighbourhoods are nearly exhausted. Enumerate the
         # untried one-mutation neighbours of the members, best first.
@@ -145,13 +145,13 @@ class RegularizedEvolutionOracle(AutonasOracle):
             moves = [(i, o) for i in enc.mutable(parent) for o in enc.alternatives(parent, i)]
             for j in self.rng.permutation(len(moves)):
                 child = enc.mutate(parent, moves[j][0], moves[j][1], self.rng)
-                if not self.is_duplicate(child):
+                if not self.was_tried(child):
                     return child
         return None
 
     # -- learning ----------------------------------------------------------------------------
 
-    def _learn(self, trial, reward):
+    def learn(self, trial, reward):
         values = self.encoding().complete(
             {k: v for k, v in trial.hyperparameters.values.items() if k in self._names()}, self.rng
         )
@@ -162,7 +162,7 @@ class RegularizedEvolutionOracle(AutonasOracle):
         while len(self.population) > self.population_size:
             self.population.pop(0)  # the oldest dies
 
-    def _forget(self, trial):
+    def forget(self, trial):
         pass  # a failed trial never joins the population
 
     def _names(self):
@@ -170,8 +170,8 @@ class RegularizedEvolutionOracle(AutonasOracle):
 
     # -- state -------------------------------------------------------------------------------
 
-    def _config(self):
-        config = super()._config()
+    def configuration(self):
+        config = super().configuration()
         config.update(
             population_size=self.population_size,
             sample_size=self.sample_size,
@@ -179,14 +179,14 @@ class RegularizedEvolutionOracle(AutonasOracle):
         )
         return config
 
-    def _get_own_state(self):
+    def strategy_state(self):
         return {
             "population": self.population,
             "births": self._births,
             "next_initial": self._next_initial,
         }
 
-    def _set_own_state(self, state):
+    def restore_strategy_state(self, state):
         self.population = [dict(m) for m in state["population"]]
         self._births = int(state["births"])
         self._next_initial = int(state["next_initial"])

@@ -1,21 +1,12 @@
 """Turn the `oracle=` argument of the classifiers into a keras-tuner Oracle."""
 import keras_tuner
 
+from autonas.oracles.base import keras_tuner_seed
 from autonas.oracles.evolution import RegularizedEvolutionOracle
 from autonas.oracles.random_search import RandomSearchOracle
 from autonas.oracles.reinforce import ReinforceOracle
 
 ORACLE_NAMES = ("random", "evolution", "reinforce")
-
-
-def keras_tuner_seed(seed):
-    """Map an autonas seed onto keras-tuner's seed argument.
-
-    keras-tuner treats a falsy seed as "no seed" (`seed or random...`), so 0 would silently
-    become a random seed. Shifting by one keeps every autonas seed, 0 included, a real and
-    distinct keras-tuner seed.
-    """
-    return None if seed is None else int(seed) + 1
 
 
 def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=None, initial_values=None):

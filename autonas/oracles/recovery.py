@@ -30,7 +30,8 @@ import os
 import uuid
 
 import keras_tuner
-from keras_tuner.src import utils as kt_utils
+
+from autonas import kt_internals
 
 _COMPLETED = "COMPLETED"
 _RUNNING = "RUNNING"
@@ -44,7 +45,7 @@ def write_json_atomically(path, obj):
     to keras-tuner's plain write.
     """
     if "://" in path:
-        kt_utils.save_json(path, obj)
+        kt_internals.save_json(path, obj)
         return
     text = json.dumps(obj)
     temporary = f"{path}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"  # unique, and created with the umask's mode
@@ -67,7 +68,7 @@ def objective_reported(oracle, trial):
     return oracle.objective.has_value(trial.metrics.metrics)
 
 
-class RecoverableOracle(keras_tuner.Oracle):
+class RecoverableOracle(kt_internals.TrialFileHook):
     """A keras-tuner Oracle (mixin) that resumes exactly after a kill at any moment.
 
     Put it first among the bases: `class MyOracle(RecoverableOracle, keras_tuner.Oracle)`.
@@ -95,25 +96,24 @@ class RecoverableOracle(keras_tuner.Oracle):
     def save(self):
         if self._save_depth:
             return
-        # keras-tuner's `Oracle.save` has no public file name; `_get_oracle_fname` is its own.
-        write_json_atomically(self._get_oracle_fname(), self.get_state())
+        write_json_atomically(kt_internals.oracle_file(self), self.get_state())
 
-    def _save_trial(self, trial):
-        # keras-tuner writes trial files through this private method and no public hook, and
-        # `Trial.save` rewrites the file in place; this is the one place that changes that.
-        write_json_atomically(os.path.join(self._get_trial_dir(trial.trial_id), "trial.json"), trial.get_state())
+    def write_trial_file(self, trial):
+        # `Trial.save` rewrites the file in place: replace it atomically instead.
+        write_json_atomically(os.path.join(kt_internals.trial_dir(self, trial.trial_id), "trial.json"),
+                              trial.get_state())
 
     @keras_tuner.synchronized
     def create_trial(self, tuner_id):
-        queued = list(self._retry_queue)
+        queued = kt_internals.queued_trials(self)
         with self.single_save():
             trial = super().create_trial(tuner_id)
-            if trial.trial_id in queued and trial.trial_id not in self._retry_queue:
+            if trial.trial_id in queued and trial.trial_id not in kt_internals.queued_trials(self):
                 # A retry: keras-tuner would keep the file of the run that ended (INVALID) and
                 # average the last run's metrics into the new one's. Start it afresh, on disk
                 # before `oracle.json` records it as running again.
                 trial.metrics = type(trial.metrics)()
-                self._save_trial(trial)
+                self.write_trial_file(trial)
         return trial
 
     @keras_tuner.synchronized
@@ -144,11 +144,11 @@ class RecoverableOracle(keras_tuner.Oracle):
             if trial_id in self.end_order:
                 # Ended and saved by keras-tuner, killed before it left ongoing_trials (an Oracle
                 # that does not save once per end_trial).
-                self._unqueue(trial_id)
+                kt_internals.unqueue_trial(self, trial_id)
             elif trial.status != _RUNNING or objective_reported(self, trial):
                 # Its file says it ended (COMPLETED, INVALID, FAILED) or reported: end it from
                 # that, as `end_trial` would have, instead of running it again.
-                self._unqueue(trial_id)
+                kt_internals.unqueue_trial(self, trial_id)
                 ended.append(trial)
             # else: killed while running; keras-tuner runs it again.
         if ended:
@@ -160,10 +160,3 @@ class RecoverableOracle(keras_tuner.Oracle):
                     self.end_trial(trial)
             finally:
                 self.verbose = verbose
-
-    # keras-tuner keeps the trials waiting to run again in the private `_retry_queue` (crashed
-    # trials with retries left; on reload, every trial that was running) and has no public way
-    # to read it or take one back out: `create_trial` and `_unqueue` are the two places here
-    # that touch it.
-    def _unqueue(self, trial_id):
-        self._retry_queue[:] = [queued for queued in self._retry_queue if queued != trial_id]

@@ -122,7 +122,7 @@ class ReinforceOracle(AutonasOracle):
         while self._next_initial < len(self.initial_values):
             values = enc.complete(self.initial_values[self._next_initial], self.rng)
             self._next_initial += 1
-            if not self.is_duplicate(values):
+            if not self.was_tried(values):
                 return self._propose(trial_id, values)
         # One vectorised pass draws the sample and, in case it was already tried, the
         # max_collisions re-draws (the first row alone is a plain sample of the policy).
@@ -131,7 +131,7 @@ class ReinforceOracle(AutonasOracle):
         )
         for sample in samples:
             values = enc.decode(sample.decisions)
-            if not self.is_duplicate(values):
+            if not self.was_tried(values):
                 self.pending[trial_id] = {"decisions": list(sample.decisions), "log_prob": sample.log_prob}
                 return self.running(values)
         values = self.random_unique()
@@ -152,7 +152,7 @@ class ReinforceOracle(AutonasOracle):
 
     # -- learning ----------------------------------------------------------------------------
 
-    def _learn(self, trial, reward):
+    def learn(self, trial, reward):
         entry = self.pending.pop(trial.trial_id, None)
         if entry is None:
             return  # nothing was sampled for it (the default trial of a still empty space)
@@ -163,13 +163,13 @@ class ReinforceOracle(AutonasOracle):
             self.controller.update(self.buffer)
             self.buffer = []
 
-    def _forget(self, trial):
+    def forget(self, trial):
         self.pending.pop(trial.trial_id, None)
 
     # -- state -------------------------------------------------------------------------------
 
-    def _config(self):
-        config = super()._config()
+    def configuration(self):
+        config = super().configuration()
         config.update(
             controller=self.controller.config(),
             batch_size=self.batch_size,
@@ -177,7 +177,7 @@ class ReinforceOracle(AutonasOracle):
         )
         return config
 
-    def _get_own_state(self):
+    def strategy_state(self):
         return {
             "controller": self.controller.get_state(),
             "pending": self.pending,
@@ -185,7 +185,7 @@ class ReinforceOracle(AutonasOracle):
             "next_initial": self._next_initial,
         }
 
-    def _set_own_state(self, state):
+    def restore_strategy_state(self, state):
         self.controller.set_state(state["controller"])
         self.pending = {k: dict(v) for k, v in state["pending"].items()}
         self.buffer = [list(b) for b in state["buffer"]]

@@ -28,10 +28,10 @@ class ImageSearchClassifier(SearchClassifier):
             the search stops starting trials when an average trial no longer fits in its share
             (70% when `retrain`, 50% after a one-shot search, else all of it) and returns the
             best so far. None: no limit.
-        oracle: "evolution" (regularized evolution, the default: see the README for the
-            measurements behind it), "reinforce" (an LSTM controller trained with REINFORCE),
+        oracle: "evolution" (regularized evolution, the default: docs/search-strategies.md has
+            the measurements behind it), "reinforce" (an LSTM controller trained with REINFORCE),
             "random", or any `keras_tuner.Oracle` instance; or a one-shot search on a
-            weight-sharing supernet: "enas" or "darts" (README, "One-shot search").
+            weight-sharing supernet: "enas" or "darts" (docs/one-shot.md).
         seed: None for a random run, or an int (0 included) fixing the sequence of proposed
             architectures and the data split.
         directory: where keras-tuner keeps trial records; None uses a temporary directory
@@ -62,12 +62,9 @@ class ImageSearchClassifier(SearchClassifier):
             strategy object is a new strategy.
 
     Attributes:
-        classes_: the sorted class labels.
-        best_genotype_: the winning `Genotype`.
-        best_score_: its validation accuracy in the search.
-        model_: the fitted Keras model (raw pixels in, probabilities out).
-        input_spec_: shape, dtype and normalisation statistics of the inputs.
-        leaderboard_: trials as a DataFrame (see `leaderboard()`).
+        classes_, best_genotype_, best_score_, model_ (raw pixels in, probabilities out),
+        input_spec_, leaderboard_, search_history_, retrained_size_, search_seconds_,
+        search_role_, trial_workers_: see `SearchClassifier`.
 
     Example:
         >>> from sklearn.datasets import load_digits

@@ -30,6 +30,8 @@ import uuid
 
 import keras_tuner
 
+from autonas import kt_internals
+
 __all__ = [
     "StrategyProblem",
     "TrialRecord",
@@ -200,9 +202,7 @@ def tiny_problem(direction="max"):
 
 
 def _attach(oracle, directory, project_name):
-    # A Tuner points its oracle at the project directory with `oracle._set_project_dir`; there
-    # is no public hook for doing so without a Tuner, and this helper must not need one.
-    oracle._set_project_dir(str(directory), project_name)
+    kt_internals.set_project_dir(oracle, directory, project_name)  # as a Tuner does
     oracle.verbose = 0
 
 

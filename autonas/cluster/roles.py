@@ -1,4 +1,4 @@
-"""The part a process plays in a multi-worker search, by keras-tuner's chief/worker convention.
+"""The part a process plays in keras-tuner's chief/worker search, by its KERASTUNER_* convention.
 
 The same script runs in every process, and environment variables give each its part:
 `KERASTUNER_TUNER_ID` ("chief" for the chief; "tuner0", "tuner1", ... for the workers),
@@ -6,7 +6,7 @@ The same script runs in every process, and environment variables give each its p
 Without them a search runs in one process, as before.
 
 - The chief runs no trial: it serves the oracle until the search is over, then returns (see
-  `autonas.engine.chief`), so a classifier's `fit` goes on to retrain the best architecture.
+  `autonas.cluster.chief`), so a classifier's `fit` goes on to retrain the best architecture.
 - A worker asks the chief for trials, runs them, reports them, and returns when the chief says
   the search is over. While a trial runs it sends a heartbeat (keras-tuner's `get_trial`
   request) every `worker_timeout / 6` seconds; the chief gives a trial that it has not heard
@@ -26,7 +26,7 @@ import math
 import os
 import threading
 
-from autonas.engine import kt_internals
+from autonas import kt_internals
 
 WORKER_TIMEOUT_VARIABLE = "AUTONAS_WORKER_TIMEOUT"
 DEFAULT_WORKER_TIMEOUT = 60.0
@@ -112,7 +112,7 @@ class Cluster:
             raise RuntimeError(f"Only the chief serves the oracle; this process is {self.role!r} "
                                f"(KERASTUNER_TUNER_ID={self.tuner_id!r}).")
         # Deferred: it loads gRPC, which only a distributed search needs.
-        from autonas.engine import chief as chief_module
+        from autonas.cluster import chief as chief_module
 
         chief = chief_module.Chief(oracle, worker_timeout=self.worker_timeout, may_start_trial=may_start_trial,
                                    on_trial_end=on_trial_end, say=say)

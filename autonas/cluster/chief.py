@@ -32,7 +32,7 @@ import grpc
 import keras_tuner
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from autonas.engine import kt_internals
+from autonas import kt_internals
 
 # The longest a worker's request for a trial is held while it has to wait.
 IDLE_WAIT_SECONDS = 5.0
@@ -110,9 +110,9 @@ class Chief:
             return self._stop(tuner_id)
         trial = self.oracle.create_trial(tuner_id)
         if trial.status == TrialStatus.STOPPED:
-            if self.oracle.ongoing_trials:
+            if kt_internals.running_trials(self.oracle):
                 # Trials still run elsewhere, and one of them comes back if its worker dies.
-                self.oracle.tuner_ids.add(tuner_id)  # create_trial dropped it with its STOPPED
+                kt_internals.keep_worker(self.oracle, tuner_id)  # create_trial dropped it with its STOPPED
                 return Trial(self.oracle.get_space(), trial_id="idle", status=TrialStatus.IDLE)
             return self._stop(tuner_id)
         if trial.status == TrialStatus.RUNNING:
@@ -124,7 +124,7 @@ class Chief:
 
     def _stop(self, tuner_id):
         self._stopping = True
-        self.oracle.tuner_ids.discard(tuner_id)
+        kt_internals.forget_worker(self.oracle, tuner_id)
         # An explicit id: keras-tuner would draw one from Python's global RNG.
         return Trial(self.oracle.get_space(), trial_id="stopped", status=TrialStatus.STOPPED)
 
@@ -184,16 +184,17 @@ class Chief:
     def _check_liveness(self):
         now = self.clock()
         changed = False
-        for tuner_id, trial in list(self.oracle.ongoing_trials.items()):
+        for tuner_id, trial in kt_internals.running_trials(self.oracle).items():
             if now - self._trial_seen.get(trial.trial_id, self._started) > self.worker_timeout:
-                del self.oracle.ongoing_trials[tuner_id]
-                self.oracle.tuner_ids.discard(tuner_id)
+                kt_internals.forget_running_trial(self.oracle, tuner_id)
+                kt_internals.forget_worker(self.oracle, tuner_id)
                 self._reissue_or_fail(trial, tuner_id, now)
                 changed = True
-        for tuner_id in list(self.oracle.tuner_ids):
-            idle = tuner_id not in self.oracle.ongoing_trials
+        running = kt_internals.running_trials(self.oracle)
+        for tuner_id in kt_internals.known_workers(self.oracle):
+            idle = tuner_id not in running
             if idle and now - self._tuner_seen.get(tuner_id, self._started) > self.worker_timeout:
-                self.oracle.tuner_ids.discard(tuner_id)
+                kt_internals.forget_worker(self.oracle, tuner_id)
                 changed = True
         return changed
 
@@ -221,7 +222,7 @@ class Chief:
         worker left that has not been told."""
         def action():
             over = self._stopping or self.error is not None or not self.may_start_trial() or self._all_ended()
-            return over and not self.oracle.ongoing_trials and not self.oracle.tuner_ids
+            return over and not kt_internals.running_trials(self.oracle) and not kt_internals.known_workers(self.oracle)
 
         # An error in `action` is recorded, and the next call sees the search as failing.
         return bool(self._run(action, fatal=True))
@@ -285,9 +286,9 @@ class Chief:
         self._stopping = True
 
     def _release(self, trial_id):
-        for tuner_id, trial in list(self.oracle.ongoing_trials.items()):
+        for tuner_id, trial in kt_internals.running_trials(self.oracle).items():
             if trial.trial_id == trial_id:
-                del self.oracle.ongoing_trials[tuner_id]
+                kt_internals.forget_running_trial(self.oracle, tuner_id)
 
 
 class ChiefServicer(kt_internals.oracle_servicer_class()):

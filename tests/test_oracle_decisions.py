@@ -2,7 +2,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from autonas.oracles.encoding import INACTIVE, SpaceEncoding
+from autonas.oracles.decisions import INACTIVE, SpaceEncoding
 
 
 def _space():

@@ -27,7 +27,7 @@ def make_strategy(value):
     "mirrored" replicates over every local GPU (or the CPU when there is none, or the logical
     devices configured with `tf.config.set_logical_device_configuration`);
     "multi_worker_mirrored" spans the workers that the `TF_CONFIG` environment variable lists
-    (trained with `autonas.engine.multi_worker`'s loop).
+    (trained with `autonas.distribute.multi_worker_strategy`'s loop).
     """
     check_strategy(value)
     if isinstance(value, tf.distribute.Strategy):

@@ -1,0 +1,8 @@
+"""Running a search: the trial runner, the search and the retraining, budgets, pace and resume.
+
+`search.py` runs a search, trials or one-shot, and returns a `SearchOutcome` (`run_search`);
+`retrain.py` retrains the winner within what is left of the budget (`retrain_best`); `tuner.py`
+is the keras-tuner Tuner that trains and scores one trial; `budget.py`, `pace.py`, `progress.py`
+and `resume.py` are the time budget, the measured pace of training, the per-trial progress line
+and the check that a resumed search has the configuration it started with.
+"""

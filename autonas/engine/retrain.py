@@ -1,0 +1,184 @@
+"""Retrain the winner of a search within what is left of the time budget (`retrain_best`).
+
+The winner is retrained at the final size on training + validation data when enough epochs fit
+in the time left, else at the search size; after a trial search, if neither can get as many
+epochs as a trial had, the best trial's trained model is kept rather than an undertrained one.
+A one-shot search trained no child, so its winner is always trained, for the epochs that fit.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras
+
+from autonas.distribute.multi_worker_strategy import agreed, fit_history, spans_workers
+from autonas.distribute.strategies import global_batch_size, strategy_scope
+from autonas.engine.budget import CosineEpochs, Deadline
+from autonas.engine.pace import epochs_that_fit, probe_epoch_seconds, steps_per_epoch
+from autonas.engine.progress import format_seconds
+from autonas.space.network import NetworkSize
+
+# Share of `time_limit` kept for the final retraining when `retrain=True`.
+RETRAIN_SHARE = 0.3
+# The same after a one-shot search (ENAS, DARTS). Its retraining is the only training the final
+# model gets (a trial-based search can keep its best trial's trained model), and the papers
+# spent at least as long retraining as searching. On Fashion-MNIST at 600 s on 2 cores, 30% left
+# the retraining 180-230 s, of which probing its pace took about 80 s (docs/one-shot.md).
+ONE_SHOT_RETRAIN_SHARE = 0.5
+
+
+def search_share(one_shot, retrain):
+    """The share of a fit's time limit its search may use; the rest retrains the winner."""
+    if not retrain:
+        return 1.0
+    return 1.0 - (ONE_SHOT_RETRAIN_SHARE if one_shot else RETRAIN_SHARE)
+
+
+@dataclasses.dataclass
+class Retrained:
+    """The final model and the `NetworkSize` it was retrained at (None: the best trial's model, kept)."""
+
+    model: keras.Model
+    size: NetworkSize | None
+
+
+def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs, batch_size, deadline=None,
+                 strategy=None, retrain=True, say=print, verbose=0):
+    """Train the final model for `outcome`'s winner in what is left before `deadline`.
+
+    Args:
+        outcome: the search's `SearchOutcome`.
+        hypermodel: the search's `CellHyperModel` (its size is the search size).
+        data: the search's `PreparedData`.
+        final_size: the `NetworkSize` to retrain at when it fits.
+        epochs: epochs a search trial had: fewer would likely undo the search's result.
+        final_epochs: the most epochs of the retraining.
+        batch_size: per-replica batch size.
+        deadline: the whole fit's `Deadline`; None: no limit.
+        strategy: the `tf.distribute.Strategy` to train under.
+        retrain: False keeps the best trial's model (a one-shot winner is trained at the search
+            size on the training data).
+        say: where the one progress line goes.
+        verbose: 2 prints Keras's per-epoch lines.
+
+    Returns:
+        `Retrained`.
+    """
+    deadline = deadline or Deadline(None)
+    best = outcome.best_trial
+    if retrain:
+        sizes = [final_size, hypermodel.size]
+    else:
+        sizes = [hypermodel.size] if best is None else []
+    sizes = list(dict.fromkeys(sizes))
+    batches = data.full if retrain else data.train
+    train = RetrainRun(outcome.genotype, hypermodel, batches, deadline=deadline, strategy=strategy, say=say,
+                       verbose=verbose)
+    if best is None:
+        samples = data.train_size + (data.validation_size if retrain else 0)
+        wanted = final_epochs if retrain else epochs
+        keras.backend.clear_session()
+        size, model, planned = pick_one_shot_size(train, sizes, samples, batch_size=batch_size, wanted=wanted,
+                                                  needed=min(final_epochs, epochs))
+        return Retrained(train(model, size, planned, min_epochs=1), size if retrain else None)
+    for size in sizes:
+        keras.backend.clear_session()
+        model = train.build(size)
+        affordable = _epochs_that_fit(best, model, data, epochs, deadline.remaining)
+        # No more than wanted (never infinite), and the chief's clock decides for every worker.
+        affordable = int(agreed(strategy, min(affordable, final_epochs)))
+        if affordable >= min(final_epochs, epochs):
+            return Retrained(train(model, size, affordable, min_epochs=epochs), size if retrain else None)
+    say("not enough time left to retrain; keeping the best trial's model")
+    return Retrained(outcome.tuner.load_model(best), None)
+
+
+class RetrainRun:
+    """Builds `genotype`'s model at a size and trains it on `batches` under the deadline."""
+
+    def __init__(self, genotype, hypermodel, batches, *, deadline, strategy, say, verbose):
+        self.genotype = genotype
+        self.hypermodel = hypermodel
+        self.batches = batches
+        self.deadline = deadline
+        self.strategy = strategy
+        self.say = say
+        self.verbose = verbose
+
+    def build(self, size):
+        with strategy_scope(self.strategy):
+            return self.hypermodel.build_genotype(self.genotype, size=size)
+
+    def __call__(self, model, size, epochs, *, min_epochs):
+        """Train `model` (built at `size`) for up to `epochs` (at least `min_epochs`); the model to keep.
+
+        A plan from probed batches can be optimistic: when the real epochs run slower, the plan
+        shrinks to end on time, still annealed to zero, and past the deadline an epoch beyond the
+        minimum stops at its current batch.
+        """
+        epochs = max(1, epochs)
+        remaining = self.deadline.remaining
+        self.say(f"training the best architecture ({model.count_params():,} parameters) for up to {epochs} epochs"
+                 + (f", {format_seconds(remaining)} left" if remaining is not None else ""))
+        schedule = CosineEpochs(self.hypermodel.learning_rate, epochs, self.deadline, min_epochs=min_epochs,
+                                anneal_per_batch=True, stop_within_epoch=True)
+        fit_history(model, self.batches, epochs=epochs, callbacks=[schedule], strategy=self.strategy,
+                    verbose=2 if self.verbose == 2 else 0)
+        if spans_workers(self.strategy):  # Keras cannot predict under it: a copy outside it predicts
+            trained, model = model, self.hypermodel.build_genotype(self.genotype, size=size)
+            model.set_weights(trained.get_weights())
+        return model
+
+
+def pick_one_shot_size(train, sizes, samples, *, batch_size, wanted, needed):
+    """`(size, model, epochs)` for a one-shot winner, which has no trial whose pace could be
+    scaled: each size's pace is measured on its first batches (`autonas.engine.pace`), and the
+    probed model is kept.
+
+    The search size (last of `sizes`) is probed first. When even it cannot get `needed` epochs,
+    a final size at least as large cannot either, and its tracing is skipped (55 s of a 300 s
+    retraining on the Fashion subset). Otherwise the final size is probed; when it falls short,
+    the search size trains for the epochs that fit (at least one). Without a time limit nothing
+    is probed and the first of `sizes` trains for `wanted` epochs.
+    """
+    deadline, strategy = train.deadline, train.strategy
+    if deadline.remaining is None:
+        return sizes[0], train.build(sizes[0]), wanted
+    steps = steps_per_epoch(train.batches, samples, global_batch_size(batch_size, strategy))
+
+    def probe(size):
+        model = train.build(size)
+        return model, probe_epoch_seconds(model, train.batches, steps)
+
+    def affordable(epoch_seconds):  # the chief's clock decides for every worker
+        return int(agreed(strategy, min(epochs_that_fit(epoch_seconds, deadline.remaining), wanted)))
+
+    search_size, *larger = sizes[::-1]
+    search_model, search_pace = probe(search_size)
+    for size in larger:
+        if size.covers(search_size) and affordable(search_pace) < needed:
+            break
+        model, pace = probe(size)
+        epochs = affordable(pace)
+        if epochs >= needed:
+            return size, model, epochs
+    return search_size, search_model, max(1, affordable(search_pace))
+
+
+def _epochs_that_fit(best, final_model, data, search_epochs, seconds_left):
+    """How many epochs of `final_model` on train + validation data fit in `seconds_left`.
+
+    Scales the best trial's set-up time (build, tracing) and steady epoch time by the growth in
+    parameters, and epoch time also by the growth in data: rough, and pessimistic for small
+    inputs, where per-step overhead rather than arithmetic dominates. Training re-plans its
+    epochs under the deadline anyway (`CosineEpochs`); this only picks the size.
+    """
+    if seconds_left is None:
+        return math.inf
+    metric = best.metrics.get_last_value
+    growth = max(1.0, final_model.count_params() / max(metric("params"), 1.0))
+    epoch_seconds = metric("epoch_seconds")
+    setup = max(metric("seconds") - search_epochs * epoch_seconds, 0.0) * growth
+    per_epoch = epoch_seconds * growth * (data.train_size + data.validation_size) / max(data.train_size, 1)
+    return max(0, int(math.floor((seconds_left - setup) / max(per_epoch, 1e-9))))

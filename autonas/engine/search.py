@@ -1,0 +1,275 @@
+"""Run an architecture search, trials or one-shot, and return what it found (`run_search`).
+
+A trial search asks a keras-tuner Oracle for architectures and trains each one (`SearchTuner`);
+a one-shot search (ENAS, DARTS) trains one weight-sharing supernet and scores architectures with
+its weights. Both end with a `SearchOutcome`: the winner, its score and every candidate. The
+classifiers call `run_search` between preparing the data and retraining the winner; a benchmark
+or a keras-tuner user can call it with a `CellSearchSpace`, a `CellHyperModel` and `PreparedData`.
+
+Example:
+    >>> outcome = run_search("evolution", space, hypermodel, data, epochs=5, max_trials=20,
+    ...                      seed=0)                                 # doctest: +SKIP
+    >>> outcome.genotype, outcome.score, outcome.leaderboard        # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import tempfile
+
+import keras_tuner
+import numpy as np
+import pandas as pd
+
+from autonas.cluster.roles import Cluster
+from autonas.distribute.multi_worker_strategy import agreed, spans_workers, worker_index
+from autonas.distribute.strategies import global_batch_size
+from autonas.engine.budget import CosineEpochs, Deadline
+from autonas.engine.progress import TrialProgress
+from autonas.engine.resume import check_resume, recorded_seed, search_configuration
+from autonas.engine.tuner import SearchTuner
+from autonas.oneshot import ONE_SHOT_NAMES, OneShotResult, one_shot_leaderboard, run_one_shot
+from autonas.oracles import ORACLE_NAMES, make_oracle
+from autonas.space.genotype import Genotype
+from autonas.space.published import PUBLISHED_CELLS
+
+OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
+# Trials of a search with neither `max_trials` nor a time limit.
+DEFAULT_MAX_TRIALS = 10
+SEARCH_NAMES = ORACLE_NAMES + ONE_SHOT_NAMES
+
+
+@dataclasses.dataclass
+class SearchOutcome:
+    """What a search found: the winner, its score and every candidate.
+
+    `tuner` and `best_trial` are set by a trial search (the trial's trained model can be kept);
+    `one_shot` by a one-shot search. In keras-tuner's chief/worker mode `role` is "chief" or
+    "worker": the chief's outcome holds every trial and `trial_workers` (trial id -> the tuner
+    ids it was given to); a worker's holds only `worker_trials` (the trials it ran) and no winner.
+    """
+
+    genotype: Genotype | None
+    score: float | None
+    leaderboard: pd.DataFrame | None
+    tuner: SearchTuner | None = None
+    best_trial: keras_tuner.engine.trial.Trial | None = None
+    one_shot: OneShotResult | None = None
+    role: str | None = None
+    trial_workers: dict | None = None
+    worker_trials: list | None = None
+
+    @property
+    def is_worker(self):
+        """Whether this process was a worker of a chief/worker search (the chief holds the result)."""
+        return self.role == "worker"
+
+
+def is_one_shot(oracle):
+    """Whether `oracle` names a weight-sharing search (ENAS, DARTS) rather than trials."""
+    return isinstance(oracle, str) and oracle in ONE_SHOT_NAMES
+
+
+def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm_start=(), space=None):
+    """Refuse, before any data is read or anything trained, a search that cannot run as asked.
+
+    Raises:
+        ValueError: for an unknown `oracle`; a one-shot search in keras-tuner's chief/worker
+            mode or under a MultiWorkerMirroredStrategy over several workers; both ways of using
+            several workers at once; a chief/worker search without `directory`, or without a
+            seed or validation data (every process must split off the same validation samples);
+            `warm_start` with a search that cannot take it, or with cells outside `space`.
+    """
+    if not (isinstance(oracle, keras_tuner.Oracle) or oracle in SEARCH_NAMES):
+        raise ValueError(f"oracle must be one of {SEARCH_NAMES} or a keras_tuner.Oracle, got {oracle!r}.")
+    cluster = Cluster.from_environment()
+    if is_one_shot(oracle) and cluster.distributed:
+        raise ValueError(f"oracle={oracle!r} trains one supernet in one process and cannot be spread over "
+                         "keras-tuner's chief and workers: unset KERASTUNER_TUNER_ID (and KERASTUNER_ORACLE_IP/PORT), "
+                         "or use oracle='evolution', 'reinforce' or 'random' for a multi-worker search.")
+    if warm_start and is_one_shot(oracle):
+        raise ValueError(f"warm_start works with oracle='evolution' or 'reinforce', not {oracle!r}: a one-shot "
+                         "search starts from the whole space.")
+    if warm_start and not isinstance(oracle, str):
+        raise ValueError("warm_start works with oracle='evolution' or 'reinforce'; a keras_tuner.Oracle "
+                         "instance brings its own starting points.")
+    for entry in warm_start or ():
+        space.values(warm_start_genotype(entry))
+    if cluster.distributed and seed is None and not has_validation_data:
+        raise ValueError(
+            f"A multi-worker search (KERASTUNER_TUNER_ID={cluster.tuner_id!r}) needs seed=<int> (or "
+            "validation_data=): every process splits off the validation samples itself, and with seed=None "
+            "each would draw its own, scoring trials on different samples.")
+    if spans_workers(strategy):
+        check_multi_worker_strategy(oracle, cluster)
+    if cluster.distributed and directory is None and not is_one_shot(oracle):
+        raise ValueError(
+            f"A multi-worker search (KERASTUNER_TUNER_ID={cluster.tuner_id!r}) needs directory=: one path that "
+            "every process reaches (a shared disk), where workers save the trials' weights for the chief.")
+
+
+def check_multi_worker_strategy(oracle, cluster):
+    """Refuse what a MultiWorkerMirroredStrategy over several workers cannot run (see `check_search`)."""
+    if is_one_shot(oracle):
+        raise ValueError(f"oracle={oracle!r} trains its supernet in one process and cannot run under a "
+                         "MultiWorkerMirroredStrategy over several workers: use distribution_strategy=None or "
+                         "'mirrored', or oracle='evolution', 'reinforce' or 'random'.")
+    if cluster.distributed:
+        raise ValueError(
+            "Choose one way to use several workers: keras-tuner's chief/worker mode (KERASTUNER_TUNER_ID="
+            f"{cluster.tuner_id!r}) runs different trials side by side, a MultiWorkerMirroredStrategy (TF_CONFIG) "
+            "trains each trial on all workers together. Unset KERASTUNER_TUNER_ID or use "
+            "distribution_strategy=None or 'mirrored'.")
+
+
+def search_seed(seed, *, directory, project_name, overwrite, strategy=None):
+    """The seed a search runs with: `seed`; for `seed=None` the one recorded by the search this
+    call resumes (so it splits off the same validation samples), else a fresh draw. Workers of a
+    multi-worker strategy take the chief's, so they split, shuffle and propose alike."""
+    if seed is None:
+        seed = recorded_seed(directory, project_name, overwrite)
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    return int(agreed(strategy, int(seed)))
+
+
+def warm_start_genotype(value):
+    """A warm-start entry: a `Genotype`, or the name of a published cell ("enas", "nasnet_a", ...)."""
+    if isinstance(value, Genotype):
+        return value
+    if isinstance(value, str) and value in PUBLISHED_CELLS:
+        return PUBLISHED_CELLS[value]
+    raise ValueError(f"warm_start entries must be Genotypes or names of published cells {sorted(PUBLISHED_CELLS)}, "
+                     f"got {value!r}.")
+
+
+def search_directory(directory, strategy=None):
+    """A context giving the directory a search keeps its project in: `directory`, or a temporary
+    one removed afterwards; under a multi-worker strategy each worker but the chief keeps its own
+    copy in `directory/worker-<index>`."""
+    if directory is None:
+        return tempfile.TemporaryDirectory(prefix="autonas-")
+    index = worker_index(strategy) if spans_workers(strategy) else 0
+    if index > 0:
+        return contextlib.nullcontext(os.path.join(directory, f"worker-{index}"))
+    return contextlib.nullcontext(directory)
+
+
+def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=None, seed=None, max_trials=None,
+               warm_start=(), project_name="search", overwrite=False, strategy=None, batch_size=128,
+               one_shot_learning_rate=None, task="search", verbose=1):
+    """Search `space` for the best architecture on `data`.
+
+    Args:
+        oracle: "evolution", "reinforce", "random", any `keras_tuner.Oracle`, or a one-shot
+            search: "enas" or "darts".
+        space: the `CellSearchSpace`.
+        hypermodel: the `CellHyperModel` building the search-size network.
+        data: `PreparedData` (batched training and validation data).
+        epochs: training epochs per trial.
+        directory: where the trial search keeps its keras-tuner project (see `search_directory`;
+            a one-shot search writes nothing).
+        deadline: a `Deadline` for the search; None: no time limit.
+        seed: an int fixing the proposals (and shuffles); None draws one (`search_seed`).
+        max_trials: most trials; None runs as many as `deadline` allows, or `DEFAULT_MAX_TRIALS`.
+        warm_start: genotypes or names of published cells to try first ("evolution", "reinforce").
+        project_name, overwrite: the keras-tuner project; with `overwrite=False` an existing
+            project is resumed, after checking it was started with the same configuration.
+        strategy: the `tf.distribute.Strategy` trials train under; None: the default.
+        batch_size: per-replica batch size (recorded for resume; one-shot batches by it).
+        one_shot_learning_rate: peak learning rate of a one-shot search's shared weights; None:
+            the method's own default (ENAS's differs from the trials' `hypermodel.learning_rate`).
+        task: the name recorded with the configuration (the classifier's class).
+        verbose: 0 silent, 1 one line per trial or supernet epoch.
+
+    Returns:
+        A `SearchOutcome`.
+
+    Raises:
+        ValueError: a resumed project with another configuration (before anything is written).
+        RuntimeError: when no trial completed.
+    """
+    deadline = deadline or Deadline(None)
+    if seed is None:
+        seed = search_seed(None, directory=directory, project_name=project_name, overwrite=overwrite,
+                           strategy=strategy)
+    say = print if verbose else (lambda message: None)
+    if is_one_shot(oracle):
+        result = run_one_shot(oracle, space, hypermodel, data, deadline=deadline, seed=seed, batch_size=batch_size,
+                              learning_rate=one_shot_learning_rate, say=say)
+        return SearchOutcome(genotype=result.best.genotype, score=result.best.score,
+                             leaderboard=one_shot_leaderboard(result, hypermodel.count_params), one_shot=result)
+    return _search_trials(oracle, space, hypermodel, data, epochs=epochs, directory=directory, deadline=deadline,
+                          seed=seed, max_trials=max_trials, warm_start=warm_start, project_name=project_name,
+                          overwrite=overwrite, strategy=strategy, batch_size=batch_size, task=task, verbose=verbose)
+
+
+def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadline, seed, max_trials, warm_start,
+                   project_name, overwrite, strategy, batch_size, task, verbose):
+    """A search with a keras-tuner Oracle, training every trial (see `run_search`).
+
+    In a chief/worker search (keras-tuner's KERASTUNER_* variables, `autonas.cluster`) the chief
+    runs no trial: it serves the oracle until the search is over and gets every trial. A worker
+    runs trials until the chief says stop; its outcome names only the trials it ran.
+    """
+    cluster = Cluster.from_environment()
+    steps_batch = global_batch_size(batch_size, strategy)
+    configuration = search_configuration(task=task, oracle=oracle, seed=seed, space=space, hypermodel=hypermodel,
+                                         epochs=epochs, batch_size=batch_size, global_batch_size=steps_batch,
+                                         warm_start=warm_start, data=data)
+    # Before anything is written: a project resumed with a changed configuration is refused.
+    check_resume(directory, project_name, overwrite=overwrite, configuration=configuration)
+    if max_trials is None and deadline.seconds is None:
+        max_trials = DEFAULT_MAX_TRIALS
+    initial_values = [space.values(warm_start_genotype(entry)) for entry in warm_start or ()]
+    oracle = make_oracle(oracle, objective=OBJECTIVE, max_trials=max_trials, seed=seed,
+                         hyperparameters=space.hyperparameters(), initial_values=initial_values or None)
+    progress = None
+    if verbose:
+        # A worker counts its own trials, of a total it does not know.
+        progress = TrialProgress(max_trials=None if cluster.is_worker else oracle.max_trials, deadline=deadline,
+                                 describe=lambda hp: space.declare(hp.copy()).summary())
+    tuner = SearchTuner(hypermodel, oracle, deadline=deadline, on_trial_done=progress, directory=directory,
+                        project_name=project_name, overwrite=overwrite, distribution_strategy=strategy)
+    # A trial that would run past the deadline (in practice the first, before any pace is known)
+    # shortens its schedule to end on time.
+    tuner.search(data.train, validation_data=data.validation, epochs=epochs, verbose=0,
+                 callbacks=[CosineEpochs(hypermodel.learning_rate, epochs, deadline)])
+    role = cluster.role if cluster.distributed else None
+    if cluster.is_worker:
+        return SearchOutcome(genotype=None, score=None, leaderboard=None, tuner=tuner, role=role,
+                             worker_trials=[trial.trial_id for trial in tuner.finished_trials])
+    best_trials = tuner.oracle.get_best_trials(1)
+    if not best_trials:
+        raise RuntimeError(_no_trial_message(tuner))
+    best = best_trials[0]
+    return SearchOutcome(genotype=space.declare(best.hyperparameters.copy()), score=float(best.score),
+                         leaderboard=trial_leaderboard(tuner, space), tuner=tuner, best_trial=best, role=role,
+                         trial_workers=tuner.trial_workers if cluster.is_chief else None)
+
+
+def trial_leaderboard(tuner, space):
+    """Every trial of `tuner`'s search as a DataFrame (architecture, score, params, epochs trained,
+    seconds, status), best first."""
+    objective = tuner.oracle.objective.name
+    rows = []
+    for trial in tuner.oracle.trials.values():
+        metric = trial.metrics.get_last_value
+        rows.append({
+            "trial": trial.trial_id,
+            "architecture": str(space.declare(trial.hyperparameters.copy())),
+            "score": metric(objective) if trial.metrics.exists(objective) else np.nan,
+            "params": int(metric("params")) if trial.metrics.exists("params") else pd.NA,
+            "epochs": int(metric("epochs")) if trial.metrics.exists("epochs") else pd.NA,
+            "seconds": metric("seconds") if trial.metrics.exists("seconds") else np.nan,
+            "status": str(trial.status),
+        })
+    frame = pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "epochs", "seconds", "status"])
+    return frame.sort_values("score", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _no_trial_message(tuner):
+    messages = [t.message for t in tuner.oracle.trials.values() if t.message]
+    detail = f" Last failure:\n{messages[-1]}" if messages else " The time limit ended before the first trial."
+    return "No trial completed, so there is no architecture to keep." + detail

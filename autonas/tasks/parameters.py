@@ -1,0 +1,38 @@
+"""Validation of the classifiers' parameters, run first in `fit`, before data or disk are touched."""
+from __future__ import annotations
+
+import numbers
+
+from autonas.distribute.strategies import check_strategy
+from autonas.engine.budget import parse_duration
+from autonas.space.hypermodel import check_optimizer
+
+
+def check_parameters(estimator):
+    """Raise ValueError naming the first bad parameter of a `SearchClassifier`; the time limit in
+    seconds (None: no limit) otherwise."""
+    if estimator.max_trials is not None:
+        check_integer("max_trials", estimator.max_trials, 1)
+    for name, minimum in [("epochs", 1), ("final_epochs", 1), ("batch_size", 1),
+                          ("num_blocks", 1), ("search_filters", 2), ("search_normal_cells", 1),
+                          ("final_filters", 2), ("final_normal_cells", 1)]:
+        check_integer(name, getattr(estimator, name), minimum)
+    seed = estimator.seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}.")
+    check_optimizer(estimator.optimizer)
+    check_strategy(estimator.distribution_strategy)
+    rate = estimator.learning_rate
+    if rate is not None and not (isinstance(rate, numbers.Real) and not isinstance(rate, bool) and rate > 0):
+        raise ValueError(f"learning_rate must be None or a positive number, got {rate!r}.")
+    if not (isinstance(estimator.dropout, numbers.Real) and 0 <= estimator.dropout < 1):
+        raise ValueError(f"dropout must be in [0, 1), got {estimator.dropout!r}.")
+    if estimator.verbose not in (0, 1, 2, False, True):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {estimator.verbose!r}.")
+    return parse_duration(estimator.time_limit)
+
+
+def check_integer(name, value, minimum):
+    """Raise ValueError unless `value` is an integer (not a bool) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
