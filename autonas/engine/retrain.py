@@ -13,7 +13,7 @@ import math
 import keras
 
 from autonas.distribute.multi_worker_strategy import agreed, fit_history, spans_workers
-from autonas.distribute.strategies import global_batch_size, strategy_scope
+from autonas.distribute.strategies import global_batch_size, make_strategy, strategy_scope
 from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.engine.pace import epochs_that_fit, probe_epoch_seconds, steps_per_epoch
 from autonas.engine.progress import format_seconds
@@ -65,6 +65,7 @@ def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs,
     Returns:
         `Retrained`.
     """
+    strategy = make_strategy(strategy)
     deadline = deadline or Deadline(None)
     best = outcome.best_trial
     if retrain:

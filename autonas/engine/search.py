@@ -24,7 +24,7 @@ import pandas as pd
 
 from autonas.cluster.roles import Cluster
 from autonas.distribute.multi_worker_strategy import agreed, spans_workers, worker_index
-from autonas.distribute.strategies import global_batch_size
+from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.engine.progress import TrialProgress
 from autonas.engine.resume import check_resume, recorded_seed, search_configuration
@@ -176,7 +176,7 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
         warm_start: genotypes or names of published cells to try first ("evolution", "reinforce").
         project_name, overwrite: the keras-tuner project; with `overwrite=False` an existing
             project is resumed, after checking it was started with the same configuration.
-        strategy: the `tf.distribute.Strategy` trials train under; None: the default.
+        strategy: the `tf.distribute.Strategy` (or its name) trials train under; None: the default.
         batch_size: per-replica batch size (recorded for resume; one-shot batches by it).
         one_shot_learning_rate: peak learning rate of a one-shot search's shared weights; None:
             the method's own default (ENAS's differs from the trials' `hypermodel.learning_rate`).
@@ -190,6 +190,7 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
         ValueError: a resumed project with another configuration (before anything is written).
         RuntimeError: when no trial completed.
     """
+    strategy = make_strategy(strategy)
     deadline = deadline or Deadline(None)
     if seed is None:
         seed = search_seed(None, directory=directory, project_name=project_name, overwrite=overwrite,
