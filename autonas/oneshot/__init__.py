@@ -6,9 +6,10 @@ weights without retracing; `load_child_weights` copies a child's weights into it
 """
 from autonas.oneshot.darts import DartsSearch
 from autonas.oneshot.encoding import ArchitectureEncoding, genotype_to_vector, vector_to_genotype
-from autonas.oneshot.supernet import CellPlacement, Supernet, place_cells
+from autonas.oneshot.supernet import Supernet
 from autonas.oneshot.training import SupernetTrainer
 from autonas.oneshot.weights import load_child_weights
+from autonas.space.network import CellPlacement, place_cells
 
 __all__ = [
     "ArchitectureEncoding", "CellPlacement", "DartsSearch", "Supernet", "SupernetTrainer", "genotype_to_vector",

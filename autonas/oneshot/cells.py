@@ -1,6 +1,7 @@
 """One supernet cell: pre-projections, an `Edge` per (block, slot), and a masked output.
 
-A child cell (`autonas.space.cells.build_cell`) outputs the concatenation of the block outputs
+The input projections and strides are the child cell's (`autonas.space.cells`). A child cell
+(`autonas.space.cells.build_cell`) outputs the concatenation of the block outputs
 no block reads, so its width depends on the architecture. The supernet cell instead always
 outputs every block output, with the read ones multiplied by zero. Whatever consumes a cell
 output (the next cells' 1x1 pre-projections or FactorizedReduce, the head's dense layer after
@@ -12,13 +13,11 @@ from __future__ import annotations
 
 from keras import layers, ops
 
-from autonas.layers import FactorizedReduce
-from autonas.oneshot.candidates import ReluConvBN
 from autonas.oneshot.edges import Edge
 from autonas.oneshot.encoding import FIELDS_PER_BLOCK
+from autonas.space.cells import input_projection, input_stride
 from autonas.space.genotype import NUM_CELL_INPUTS
 from autonas.space.hypermodel import SLOTS
-from autonas.space.operations import BATCHNORM_MOMENTUM
 
 
 def unused_blocks(choices, num_blocks):
@@ -69,15 +68,11 @@ class SuperCell(layers.Layer):
         self.num_blocks = int(num_blocks)
         self.filters = int(filters)
         self.reduction = bool(reduction)
-        if older_is_larger:
-            self.pre0 = FactorizedReduce(filters, batchnorm_momentum=BATCHNORM_MOMENTUM, name="pre0")
-        else:
-            self.pre0 = ReluConvBN(filters, 1, name="pre0")
-        self.pre1 = ReluConvBN(filters, 1, name="pre1")
+        self.pre0 = input_projection(filters, reduce=older_is_larger, name="pre0")
+        self.pre1 = input_projection(filters, reduce=False, name="pre1")
         self.edges = []
         for block in range(self.num_blocks):
-            strides = [2 if self.reduction and state < NUM_CELL_INPUTS else 1
-                       for state in range(NUM_CELL_INPUTS + block)]
+            strides = [input_stride(state, self.reduction) for state in range(NUM_CELL_INPUTS + block)]
             self.edges.append([Edge(operations, filters=filters, input_strides=strides, shared=shared,
                                     name=f"b{block}{slot}")
                                for slot in SLOTS])

@@ -21,8 +21,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from autonas.oneshot.candidates import make_candidate
 from autonas.oneshot.packing import FlatLayout, replace
+from autonas.space.operations import make_operation
 
 
 def _stride_runs(input_strides):
@@ -102,7 +102,7 @@ class Edge(layers.Layer):
         kernel_values, state_values = [], []
         self._slots = {}
         for op in self.operations:
-            fresh = make_candidate(op, filters=self.filters, reduces=self.reduces, name=op)
+            fresh = make_operation(op, filters=self.filters, reduces=self.reduces, name=op)
             fresh.build(state_shape)
             kernel_slots = [kernel_layout.add(v.shape) for v in fresh.trainable_variables]
             state_slots = [state_layout.add(v.shape) if _is_float(v) else None for v in fresh.non_trainable_variables]

@@ -1,64 +1,63 @@
 """Copy a child's weights into the supernet slots of its architecture.
 
-A child built by `build_classifier` names its layers after the cell and edge they belong to
-(`stage0_normal0_pre1_conv`, `reduce1_b0a_bn`, ...), so its weights are found by prefix and
-copied, layer by layer, into the candidate of the chosen operation (`Candidate.parts`). Layers
-that read a cell output (pre-projections, FactorizedReduce, the head's dense layer) hold, in
-the supernet, input rows for every block output; the child's rows go to the blocks its cell
-concatenates.
+A child built by `build_classifier` is made of the same layers as the supernet (the stem, the
+input projections, one `autonas.space.operations` layer per edge, the head), named after the
+cell and edge they belong to (`stage0_normal0_pre1`, `reduce1_b0a`, ...). So each child layer's
+weights go to its supernet counterpart as they are, with two exceptions: an edge's operation
+lives in the edge's flat weight vectors (`Edge.candidate_slots`), and layers that read a cell
+output (input projections, the head's dense layer) hold, in the supernet, input rows for every
+block output, of which the child's rows go to the blocks its cell concatenates.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from autonas.layers import FactorizedReduce
-from autonas.oneshot.supernet import STEM
 from autonas.space.genotype import NUM_CELL_INPUTS
 from autonas.space.hypermodel import SLOTS
+from autonas.space.network import STEM
 
 
-def _child_layers(child, prefix):
-    """The child's weight-bearing layers named `prefix` or `prefix_*`, in model order."""
-    return [layer for layer in child.layers
-            if layer.weights and (layer.name == prefix or layer.name.startswith(prefix + "_"))]
+def _copy(source, target, what, rows=None):
+    """Set `target`'s weights to `source`'s (a layer of the same kind); `rows` places kernel input rows."""
+    values, sources = target.get_weights(), source.get_weights()
+    if len(values) != len(sources):
+        raise ValueError(f"{what}: the child's {source.name} has {len(sources)} weights, the supernet's {target.name} "
+                         f"{len(values)}.")
+    for index, (value, current) in enumerate(zip(sources, values)):
+        if rows is not None and value.ndim >= 2:
+            current[..., rows, :] = value  # input channels are the second-to-last kernel axis
+        elif value.shape == current.shape:
+            values[index] = value
+        else:
+            raise ValueError(f"{what}: weight {index} of {source.name} has shape {value.shape}, the supernet's "
+                             f"{target.name} {current.shape}.")
+    target.set_weights(values)
 
 
-def _copy(sources, targets, what, rows=None):
-    """Set each target layer's weights to its source layer's; `rows` maps kernel input rows."""
-    if len(sources) != len(targets):
-        raise ValueError(f"{what}: the child has {len(sources)} weight layers {[s.name for s in sources]}, the "
-                         f"supernet {len(targets)} {[t.name for t in targets]}.")
-    for source, target in zip(sources, targets):
-        values = target.get_weights()
-        for index, (value, current) in enumerate(zip(source.get_weights(), values)):
-            if rows is not None and value.ndim >= 2:
-                current[..., rows, :] = value  # input channels are the second-to-last kernel axis
-            elif value.shape == current.shape:
-                values[index] = value
-            else:
-                raise ValueError(f"{what}: weight {index} of {source.name} has shape {value.shape}, the supernet's "
-                                 f"{target.name} {current.shape}.")
-        target.set_weights(values)
+def _copy_operation(source, edge, op, what):
+    """Write the child's layer for operation `op` into `op`'s slots of the edge's flat weights.
 
-
-def _copy_candidate(sources, edge, op, strides, what):
-    """Write the source layers' weights into `op`'s slots of the edge's flat weights."""
-    parts = edge.template(op).parts(strides)
-    if len(sources) != len(parts):
-        raise ValueError(f"{what}: the child has {len(sources)} weight layers {[s.name for s in sources]}, the "
-                         f"candidate {len(parts)} {[p.name for p in parts]}.")
+    The edge's template of `op` is a layer of the same kind as `source`, so their weights come
+    in the same order; only an `identity` read with stride 1 has none in the child, while the
+    template holds the ones it needs at stride 2.
+    """
+    template = edge.template(op)
+    if not source.weights:
+        return
+    if len(source.weights) != len(template.weights):
+        raise ValueError(f"{what}: the child's layer has {len(source.weights)} weights, the supernet's "
+                         f"{len(template.weights)}.")
     slots = edge.candidate_slots(op)
     flats = {}
-    for source, part in zip(sources, parts):
-        for value, variable in zip(source.get_weights(), part.weights):
-            if id(variable) not in slots:
-                continue  # not a float weight: a random seed state, never copied
-            flat, slot = slots[id(variable)]
-            if tuple(value.shape) != slot.shape:
-                raise ValueError(f"{what}: {source.name} has a weight of shape {value.shape}, the supernet slot "
-                                 f"{slot.shape}.")
-            array = flats.setdefault(id(flat), (flat, flat.numpy()))[1]
-            array[slot.start:slot.stop] = np.ravel(value)
+    for variable, counterpart in zip(source.weights, template.weights):
+        if id(counterpart) not in slots:
+            continue  # not a float weight: a random seed state, never copied
+        flat, slot = slots[id(counterpart)]
+        value = variable.numpy()
+        if tuple(value.shape) != slot.shape:
+            raise ValueError(f"{what}: {variable.path} has shape {value.shape}, the supernet slot {slot.shape}.")
+        array = flats.setdefault(id(flat), (flat, flat.numpy()))[1]
+        array[slot.start:slot.stop] = np.ravel(value)
     for flat, array in flats.values():
         flat.assign(array)
 
@@ -114,25 +113,24 @@ def load_child_weights(supernet, child, genotype):
     architecture = supernet.encoding.encode(genotype)
     for layer in supernet.frontend.layers:
         if layer.weights:
-            _copy([child.get_layer(layer.name)], [layer], "frontend")
-    _copy([child.get_layer("stem_conv"), child.get_layer("stem_bn")], [supernet.stem_conv, supernet.stem_bn], "stem")
+            _copy(child.get_layer(layer.name), layer, "frontend")
+    for layer in (supernet.stem_conv, supernet.stem_bn):
+        _copy(child.get_layer(layer.name), layer, "stem")
     live = _live_cells(supernet, genotype)
     for index, (placement, cell) in enumerate(zip(supernet.placements, supernet.cells)):
         if index not in live:
             continue  # nothing reads this cell's output: the child model has no layers for it
         cell_genotype = getattr(genotype, placement.cell_type)
         read = _read_states(cell_genotype)
-        for state, (which, source) in enumerate((("pre0", placement.older), ("pre1", placement.newer))):
-            if state not in read:
-                continue  # no block reads this input: the child has no projection for it
-            pre = getattr(cell, which)
-            targets = [pre] if isinstance(pre, FactorizedReduce) else pre.parts(1)
-            _copy(_child_layers(child, f"{placement.name}_{which}"), targets, f"{placement.name} {which}",
-                  rows=_output_rows(supernet, genotype, source))
+        for state, (projection, source) in enumerate(((cell.pre0, placement.older), (cell.pre1, placement.newer))):
+            if state in read:  # else no block reads this input: the child has no projection for it
+                _copy(child.get_layer(f"{placement.name}_{projection.name}"), projection,
+                      f"{placement.name} {projection.name}", rows=_output_rows(supernet, genotype, source))
         for block_index, (block, edges) in enumerate(zip(cell_genotype.blocks, cell.edges)):
-            for slot, edge, (state, op) in zip(SLOTS, edges, block.pairs()):
-                prefix = f"{placement.name}_b{block_index}{slot}"
-                _copy_candidate(_child_layers(child, prefix), edge, op, edge.input_strides[state], f"{prefix} ({op})")
-    _copy([child.get_layer("probabilities")], [supernet.classifier], "head",
+            for slot, edge, (_, op) in zip(SLOTS, edges, block.pairs()):
+                name = f"{placement.name}_b{block_index}{slot}"
+                _copy_operation(child.get_layer(name), edge, op, f"{name} ({op})")
+    classifier = supernet.head[-1]
+    _copy(child.get_layer(classifier.name), classifier, "head",
           rows=_output_rows(supernet, genotype, len(supernet.placements) - 1))
     return architecture
