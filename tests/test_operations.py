@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 import autonas  # noqa: F401  (registers the custom layers)
-from autonas.space.cells import build_cell
+from autonas.space.cell_builder import build_cell
 from autonas.space.genotype import Block, Cell
 from autonas.space.operations import OPERATIONS, make_operation, operations_for_rank
 

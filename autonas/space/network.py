@@ -12,7 +12,7 @@ import math
 import keras
 from keras import layers
 
-from autonas.space.cells import build_cell
+from autonas.space.cell_builder import build_cell
 from autonas.space.operations import batch_norm, check_operations
 
 MAX_REDUCTIONS = 2

@@ -2,11 +2,11 @@
 
 It is built from the parts of `autonas.space.network.build_classifier` (the frontend, the stem,
 the cells where `place_cells` puts them, the head), but every edge holds every candidate
-operation and the architecture is an int32 tensor input (see
-`autonas.oneshot.encoding`). A forward pass computes only the chosen inputs and operations, so
-sampling a new child per batch costs neither a model rebuild nor a retrace, and the weights are
-shared by every child for the whole search. `mix` and `relax` compute continuous relaxations of
-all children instead, for DARTS (`autonas.oneshot.darts` trains `relax`, the cheaper one).
+operation and the architecture is an int32 tensor input (see `architecture_vector`). A forward
+pass computes only the chosen inputs and operations, so sampling a new child per batch costs
+neither a model rebuild nor a retrace, and the weights are shared by every child for the whole
+search. `relax` computes a continuous relaxation of all children instead, which
+`autonas.oneshot.darts` trains.
 
 Example:
     >>> import keras
@@ -24,15 +24,12 @@ Example:
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from autonas.oneshot.cells import SuperCell
-from autonas.oneshot.encoding import ArchitectureEncoding
-from autonas.oneshot.shared import SharedComputations
-from autonas.space.genotype import NUM_CELL_INPUTS
-from autonas.space.hypermodel import SLOTS
+from autonas.oneshot.supernet.architecture_vector import ArchitectureEncoding
+from autonas.oneshot.supernet.shared import SharedComputations
+from autonas.oneshot.supernet.supercell import SuperCell
 from autonas.space.network import STEM, NetworkSize, head_layers, network_reductions, place_cells, stem_layers
 from autonas.space.operations import check_operations
 
@@ -94,7 +91,7 @@ class Supernet(keras.Model):
         self.built = True
 
     def call(self, inputs, architecture, training=None, batch_statistics=False):
-        """Class probabilities of the child `architecture` (an int vector, see `encoding`).
+        """Class probabilities of the child `architecture` (an int vector, see `architecture_vector`).
 
         With `batch_statistics`, batch normalisation uses (and updates) the batch's statistics
         as in training, but dropout stays off: how a child is scored with shared weights, since
@@ -110,24 +107,7 @@ class Supernet(keras.Model):
             choices = architecture[self.encoding.cell_slice(placement.cell_type)]
             return cell(older, newer, choices, training=training or batch_statistics)
 
-        return self._forward(inputs, run_cell, training, batch_statistics)
-
-    def mix(self, inputs, edge_weights, block_weights=None, training=None):
-        """Class probabilities of the weighted mixture of every child (DARTS's relaxation).
-
-        Args:
-            edge_weights: `{cell_type: tensor}` of shape `SuperCell.mix` documents.
-            block_weights: `{cell_type: tensor (num_blocks,)}`; by default every block output
-                counts fully.
-        """
-        if block_weights is None:
-            block_weights = {cell: ops.ones((self.space.num_blocks,)) for cell in self.space.cell_types}
-
-        def run_cell(cell, placement, older, newer):
-            return cell.mix(older, newer, edge_weights[placement.cell_type], block_weights[placement.cell_type],
-                            training=training)
-
-        return self._forward(inputs, run_cell, training)
+        return self.forward(inputs, run_cell, training, batch_statistics)
 
     def relax(self, inputs, input_weights, op_weights, training=None, batch_statistics=False):
         """Class probabilities under the factorised relaxation DARTS trains here (`SuperCell.relax`).
@@ -146,25 +126,21 @@ class Supernet(keras.Model):
             return cell.relax(older, newer, input_weights[placement.cell_type], op_weights[placement.cell_type],
                               training=training or batch_statistics)
 
-        return self._forward(inputs, run_cell, training, batch_statistics)
+        return self.forward(inputs, run_cell, training, batch_statistics)
 
-    def one_hot_weights(self, architecture):
-        """`(edge_weights, block_weights)` for `mix` that select exactly `architecture`."""
-        genotype = self.encoding.decode(architecture)
-        edge_weights, block_weights = {}, {}
-        operations = self.space.operations
-        blocks = self.space.num_blocks
-        for cell_type in self.space.cell_types:
-            cell = getattr(genotype, cell_type)
-            weights = np.zeros((blocks, len(SLOTS), NUM_CELL_INPUTS + blocks - 1, len(operations)), "float32")
-            for index, block in enumerate(cell.blocks):
-                for slot, (state, op) in enumerate(block.pairs()):
-                    weights[index, slot, state, operations.index(op)] = 1.0
-            edge_weights[cell_type] = weights
-            block_weights[cell_type] = np.array([NUM_CELL_INPUTS + b in cell.concat for b in range(blocks)], "float32")
-        return edge_weights, block_weights
+    def forward(self, inputs, run_cell, training=None, batch_statistics=False):
+        """Class probabilities, with each cell computed by `run_cell(cell, placement, older, newer)`.
 
-    def _forward(self, inputs, run_cell, training, batch_statistics=False):
+        What surrounds the cells (frontend, stem, head) is the same whichever way the cells
+        compute: one child (`call`), or a relaxation of all of them (`relax`).
+
+        Args:
+            inputs: raw inputs, as the frontend takes them.
+            run_cell: returns the output of `cell` (a `SuperCell` at `placement`) on its inputs.
+            training: training mode (batch statistics, dropout).
+            batch_statistics: batch statistics in the stem (as `run_cell` should use them in the
+                cells) without dropout.
+        """
         x = self.frontend(inputs, training=training)
         stem = self.stem_bn(self.stem_conv(x), training=training or batch_statistics)
         outputs = []

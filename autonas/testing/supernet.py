@@ -1,4 +1,10 @@
-"""Copy a child's weights into the supernet slots of its architecture.
+"""Test helpers for the one-shot supernet: load a child into it, and compute what it should.
+
+The supernet-equals-child tests build a child with `build_classifier`, copy its weights into
+the supernet (`load_child_weights`) and compare outputs. The helpers below serve those tests
+and no search: DARTS's own per-state mixture (`mix`, with `one_hot_mix_weights` selecting a
+single child; the search trains the cheaper `Supernet.relax`), batched inference
+(`predict`) and one candidate's weights (`candidate_weights`).
 
 A child built by `build_classifier` is made of the same layers as the supernet (the stem, the
 input projections, one `autonas.space.operations` layer per edge, the head), named after the
@@ -15,6 +21,8 @@ import numpy as np
 from autonas.space.genotype import NUM_CELL_INPUTS
 from autonas.space.hypermodel import SLOTS
 from autonas.space.network import STEM
+
+PREDICT_BATCH_SIZE = 256
 
 
 def _copy(source, target, what, rows=None):
@@ -95,7 +103,7 @@ def _live_cells(supernet, genotype):
 
 def load_child_weights(supernet, child, genotype):
     """Copy the weights of `child` (built by `build_classifier` for `genotype` at the supernet's
-    size and inputs) into the supernet, so `supernet(x, genotype_to_vector(...))` computes it.
+    size and inputs) into the supernet, so `supernet(x, supernet.encoding.encode(genotype))` computes it.
 
     Weights of operations the genotype does not use are left as they are.
 
@@ -134,3 +142,80 @@ def load_child_weights(supernet, child, genotype):
     _copy(child.get_layer(classifier.name), classifier, "head",
           rows=_output_rows(supernet, genotype, len(supernet.placements) - 1))
     return architecture
+
+
+def predict(trainer, x, architecture, batch_size=PREDICT_BATCH_SIZE):
+    """Class probabilities of the child `architecture` on all of `x` with `trainer`'s compiled
+    inference step (`SupernetTrainer.probabilities`), batch by batch, as numpy."""
+    return np.concatenate([trainer.probabilities(x[start:start + batch_size], architecture)
+                           for start in range(0, len(x), batch_size)])
+
+
+def candidate_weights(edge, op):
+    """`op`'s current weights in `edge`, as numpy arrays: `{template variable path: value}`."""
+    slots = edge.candidate_slots(op)
+    template = edge.template(op)
+    values = {}
+    for variable in template.trainable_variables + template.non_trainable_variables:
+        if id(variable) in slots:
+            flat, slot = slots[id(variable)]
+            values[variable.path] = np.reshape(flat.numpy()[slot.start:slot.stop], slot.shape)
+    return values
+
+
+def _mix_edge(edge, states, weights, training):
+    """`sum_i sum_o weights[i, o] * operation_o(states[i])`: every candidate on every state.
+
+    `weights` has shape `(n, len(operations))` with `n >= edge.num_inputs`; rows beyond the
+    states the edge reads are ignored, so one padded tensor serves every block.
+    """
+    total = 0.0
+    for index, (state, stride) in enumerate(zip(states, edge.input_strides)):
+        kernel, statistics = edge.flat_values()
+        for op_index, op in enumerate(edge.operations):
+            output, statistics = edge.run(op, state, stride, kernel, statistics, training)
+            total = total + weights[index, op_index] * output
+        if training and edge.state is not None:
+            edge.state.assign(statistics)
+    return total
+
+
+def mix(supernet, inputs, edge_weights, block_weights, training=None):
+    """Class probabilities of the weighted mixture of every child, as DARTS defines it.
+
+    Args:
+        supernet: a `Supernet`.
+        inputs: raw inputs.
+        edge_weights: `{cell_type: (num_blocks, 2, NUM_CELL_INPUTS + num_blocks - 1, len(operations))}`:
+            per block and slot, a weight per (state read, operation).
+        block_weights: `{cell_type: (num_blocks,)}`: how much each block output counts in the
+            cell output.
+        training: training mode.
+    """
+
+    def run_cell(cell, placement, older, newer):
+        states = cell.project(older, newer, training)
+        weights = edge_weights[placement.cell_type]
+        for block, pair in enumerate(cell.edges):
+            states.append(sum(_mix_edge(edge, states, weights[block, slot], training)
+                              for slot, edge in enumerate(pair)))
+        return cell.concat(states[NUM_CELL_INPUTS:], block_weights[placement.cell_type])
+
+    return supernet.forward(inputs, run_cell, training)
+
+
+def one_hot_mix_weights(supernet, architecture):
+    """`(edge_weights, block_weights)` for `mix` that select exactly `architecture`."""
+    genotype = supernet.encoding.decode(architecture)
+    space = supernet.space
+    blocks, operations = space.num_blocks, space.operations
+    edge_weights, block_weights = {}, {}
+    for cell_type in space.cell_types:
+        cell = getattr(genotype, cell_type)
+        weights = np.zeros((blocks, len(SLOTS), NUM_CELL_INPUTS + blocks - 1, len(operations)), "float32")
+        for index, block in enumerate(cell.blocks):
+            for slot, (state, op) in enumerate(block.pairs()):
+                weights[index, slot, state, operations.index(op)] = 1.0
+        edge_weights[cell_type] = weights
+        block_weights[cell_type] = np.array([NUM_CELL_INPUTS + b in cell.concat for b in range(blocks)], "float32")
+    return edge_weights, block_weights
