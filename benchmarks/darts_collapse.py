@@ -33,7 +33,8 @@ import tensorflow as tf  # noqa: E402
 from autonas.data.images import check_images, spec_from_array  # noqa: E402
 from autonas.engine.budget import CosineEpochs, Deadline  # noqa: E402
 from autonas.oneshot import DartsSearch, Supernet  # noqa: E402
-from autonas.oneshot.darts_architecture import discretize, one_hot_weights, parameter_free_share  # noqa: E402
+from autonas.oneshot.darts.architecture import discretize, one_hot_weights  # noqa: E402
+from autonas.oneshot.parameter_free import parameter_free_share  # noqa: E402
 from autonas.space import IMAGE_OPERATIONS, CellHyperModel, CellSearchSpace, NetworkSize  # noqa: E402
 from benchmarks.datasets import load_digits  # noqa: E402
 

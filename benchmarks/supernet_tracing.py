@@ -3,7 +3,7 @@
 Each variant runs in a fresh process, one after the other: build the supernet of the default
 image space, call the ENAS train step and the scoring step once (tracing, graph rewrites,
 first run), then `--steps` more times with a new child each. "grappler" is TensorFlow's default;
-"off" is how autonas calls the supernet's steps on a CPU (`autonas.oneshot.graph_rewrites`).
+"off" is how autonas calls the supernet's steps on a CPU (`autonas.oneshot.supernet.graph_rewrites`).
 
     python benchmarks/supernet_tracing.py --side 28 --json tracing.json
 
@@ -30,7 +30,7 @@ def measure(variant, side, batch_size, steps):
     import keras
     import numpy as np
 
-    import autonas.oneshot.training as training
+    import autonas.oneshot.supernet.training as training
     from autonas.oneshot import Supernet, SupernetTrainer
     from autonas.space import CellSearchSpace, NetworkSize
 

@@ -12,15 +12,10 @@ from keras import layers
 import autonas  # noqa: F401  (registers the custom layers)
 from autonas.engine.budget import Deadline
 from autonas.oneshot import ArchitectureEncoding, DartsSearch, Supernet
-from autonas.oneshot.cells import expected_unused, unused_blocks
-from autonas.oneshot.darts_architecture import (
-    ArchitectureParameters,
-    choose_inputs,
-    discretize,
-    one_hot_weights,
-    parameter_free_share,
-)
-from autonas.oneshot.darts_steps import DartsSteps, architecture_optimizer
+from autonas.oneshot.darts.architecture import ArchitectureParameters, choose_inputs, discretize, one_hot_weights
+from autonas.oneshot.darts.steps import DartsSteps, architecture_optimizer
+from autonas.oneshot.parameter_free import parameter_free_share
+from autonas.oneshot.supernet.supercell import expected_unused, unused_blocks
 from autonas.space import CellHyperModel, CellSearchSpace, NetworkSize
 from supernet_inputs import pixel_inputs
 

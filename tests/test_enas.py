@@ -8,12 +8,11 @@ import tensorflow as tf
 
 import autonas  # noqa: F401  (registers the custom layers)
 from autonas.engine.budget import Deadline
-from autonas.oneshot import Supernet
-from autonas.oneshot.darts_architecture import parameter_free_share
-from autonas.oneshot.enas import MIN_DERIVED, EnasSearch
-from autonas.oneshot.enas_derivation import cap_normal_cell, operation_frequencies
-from autonas.oneshot.encoding import ArchitectureEncoding
-from autonas.oneshot.memory import check_fits, estimate_training_bytes
+from autonas.oneshot import ArchitectureEncoding, EnasSearch, Supernet
+from autonas.oneshot.enas.derivation import cap_normal_cell, operation_frequencies
+from autonas.oneshot.enas.search import MIN_DERIVED
+from autonas.oneshot.parameter_free import parameter_free_share
+from autonas.oneshot.supernet.memory import check_fits, estimate_training_bytes
 from autonas.space import CellSearchSpace, NetworkSize, build_classifier
 from supernet_inputs import pixel_inputs
 

@@ -7,8 +7,9 @@ from tensorflow.core.protobuf import config_pb2
 from tensorflow.python.eager import context
 
 from autonas.oneshot import Supernet, SupernetTrainer
-from autonas.oneshot.graph_rewrites import graph_rewrites_off
+from autonas.oneshot.supernet.graph_rewrites import graph_rewrites_off
 from autonas.space import CellSearchSpace, NetworkSize
+from autonas.testing.supernet import predict
 
 pytestmark = pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")),
                                 reason="with a GPU, TensorFlow's default graph optimiser stays on")
@@ -61,7 +62,7 @@ def test_every_step_of_the_trainer_runs_under_it_and_computes_what_the_eager_sup
     trainer.train_step(x, y, architecture)
     trainer.score(architecture, [(x, y)])
     trainer.score(architecture, [(x, y)], batch_statistics=False)
-    optimised = trainer.predict(x, architecture)
+    optimised = predict(trainer, x, architecture)
     assert sorted(seen) == [("_predict", True), ("_predict", True), ("_score", True), ("_train", True)]
     # The compiled step without rewrites computes what the supernet computes eagerly.
     assert np.allclose(optimised, supernet(x, architecture, training=False).numpy(), atol=1e-6)

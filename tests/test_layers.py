@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import autonas  # noqa: F401  (registers the custom layers)
-from autonas.layers import FactorizedReduce
+from autonas.layers import FactorizedReduce, StridedConv
 
 
 @pytest.mark.parametrize("shape, expected", [((7, 7, 4), (4, 4, 6)), ((8, 8, 3), (4, 4, 6)), ((9, 5), (5, 6))])
@@ -39,3 +39,19 @@ def test_keras_file_round_trip_without_custom_objects(tmp_path):
     model.save(path)
     reloaded = keras.saving.load_model(path)
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind, kernel_size, weights", [("conv", 3, ["kernel"]), ("depthwise", (3, 1), ["kernel"]),
+                                                        ("separable", 5, ["depthwise_kernel", "pointwise_kernel"])])
+def test_strided_conv_takes_the_stride_per_call_and_round_trips(kind, kernel_size, weights, tmp_path):
+    layer = StridedConv(6, kernel_size, kind=kind, name="conv")
+    inputs = keras.Input((7, 7, 6))
+    model = keras.Model(inputs, [layer(inputs), layer(inputs, strides=2)])
+    assert [tuple(out.shape) for out in model.outputs] == [(None, 7, 7, 6), (None, 4, 4, 6)]
+    assert [v.path.split("/")[-1] for v in layer.weights] == weights
+    assert StridedConv.from_config(layer.get_config()).get_config() == layer.get_config()
+    x = np.random.default_rng(0).normal(size=(2, 7, 7, 6)).astype("float32")
+    path = tmp_path / "model.keras"
+    model.save(path)
+    for got, expected in zip(keras.saving.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_allclose(got, expected, atol=1e-6)

@@ -1,10 +1,12 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from autonas.space.cells import build_cell
+import autonas  # noqa: F401  (registers the custom layers)
+from autonas.space.cell_builder import build_cell
 from autonas.space.genotype import Block, Cell
-from autonas.space.operations import OPERATIONS, operations_for_rank
+from autonas.space.operations import OPERATIONS, make_operation, operations_for_rank
 
 NASNET_OPERATIONS = ["identity", "conv_1x3_3x1", "conv_1x7_7x1", "dil_conv_3x3", "avg_pool_3x3", "max_pool_3x3",
                      "max_pool_5x5", "max_pool_7x7", "conv_1x1", "conv_3x3", "sep_conv_3x3", "sep_conv_5x5",
@@ -46,3 +48,44 @@ def test_every_sequence_operation_builds_and_runs(op, reduction):
     out = model([x, x]).numpy()
     assert out.shape == (2, 5 if reduction else 9, 12)
     assert np.all(np.isfinite(out))
+
+
+def _rank_shape(op):
+    return (6, 6, 4) if 2 in OPERATIONS[op].ranks else (9, 4)
+
+
+@pytest.mark.parametrize("op", list(OPERATIONS))
+def test_operation_layers_round_trip_through_keras_file(op, tmp_path):
+    """Every operation's layer, at both strides, reloads with `import autonas` alone."""
+    inputs = keras.Input(_rank_shape(op))
+    layer = make_operation(op, filters=4, reduces=True, name="edge")
+    model = keras.Model(inputs, [layer(inputs, strides=1), layer(inputs, strides=2)])
+    x = np.random.default_rng(0).normal(size=(2, *_rank_shape(op))).astype("float32")
+    path = tmp_path / "op.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    for got, expected in zip(reloaded.predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+
+
+def _batch_norms(layer):
+    """The BatchNormalization layers inside `layer`, found through its attributes."""
+    found = []
+    for value in vars(layer).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, keras.layers.BatchNormalization):
+                found.append(item)
+            elif isinstance(item, keras.layers.Layer):
+                found.extend(_batch_norms(item))
+    return found
+
+
+@pytest.mark.parametrize("op", ["sep_conv_3x3", "identity", "conv_3"])
+def test_operation_layers_synchronise_batch_norm_under_a_strategy(op):
+    """Replicas of a child share batch-norm statistics (see `batch_norm`); the supernet is built outside."""
+    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+        norms = _batch_norms(make_operation(op, filters=4, reduces=True, name="edge"))
+    assert norms and all(norm.synchronized for norm in norms)
+    assert not any(norm.synchronized for norm in _batch_norms(make_operation(op, filters=4, reduces=True, name="edge")))

@@ -7,15 +7,10 @@ import tensorflow as tf
 from keras import layers
 
 import autonas  # noqa: F401  (registers the custom layers)
-from autonas.oneshot import (
-    ArchitectureEncoding,
-    Supernet,
-    SupernetTrainer,
-    genotype_to_vector,
-    load_child_weights,
-    vector_to_genotype,
-)
-from autonas.oneshot.cells import unused_blocks
+from autonas.oneshot import ArchitectureEncoding, Supernet, SupernetTrainer
+from autonas.oneshot.supernet.supercell import unused_blocks
+from autonas.testing.supernet import candidate_weights as edge_candidate_weights
+from autonas.testing.supernet import load_child_weights, mix, one_hot_mix_weights, predict
 from autonas.space import IMAGE_OPERATIONS, Block, Cell, CellSearchSpace, Genotype, NetworkSize, build_classifier
 from autonas.space.operations import operations_for_rank
 from supernet_inputs import pixel_inputs
@@ -88,14 +83,14 @@ def assert_computes_children(space, inputs_builder, size, x, seed, count=3, comp
     trainer = SupernetTrainer(supernet) if compiled else None
     rng = np.random.default_rng(seed)
     for vector in covering_architectures(supernet.encoding, rng, count):
-        genotype = vector_to_genotype(space, vector)
+        genotype = ArchitectureEncoding(space).decode(vector)
         child = build_child(genotype, inputs_builder, size, rng)
         architecture = load_child_weights(supernet, child, genotype)
         np.testing.assert_array_equal(architecture, vector)
         expected = child.predict(x, verbose=0)
         assert_close(supernet(x, architecture, training=False), expected, f"eager: {genotype}")
         if compiled:
-            assert_close(trainer.predict(x, architecture), expected, f"compiled: {genotype}")
+            assert_close(predict(trainer, x, architecture), expected, f"compiled: {genotype}")
     return supernet
 
 
@@ -135,7 +130,7 @@ def test_compiled_training_forward_matches_the_child_and_updates_the_same_statis
     rng = np.random.default_rng(12)
     x = rng.normal(size=(5, 64, 3)).astype("float32")
     for vector in covering_architectures(supernet.encoding, rng, 2):
-        genotype = vector_to_genotype(space, vector)
+        genotype = ArchitectureEncoding(space).decode(vector)
         child = build_child(genotype, long_sequence_inputs, size, rng)
         architecture = load_child_weights(supernet, child, genotype)
         assert_close(forward(x, architecture), child(x, training=True), f"training: {genotype}")
@@ -194,7 +189,7 @@ def test_compiled_inference_equals_the_eager_forward_pass(tiny):
     supernet, x, _ = tiny
     trainer = SupernetTrainer(supernet)
     for architecture in distinct_architectures(supernet.encoding, np.random.default_rng(8), 3):
-        np.testing.assert_allclose(trainer.predict(x, architecture, batch_size=5),
+        np.testing.assert_allclose(predict(trainer, x, architecture, batch_size=5),
                                    supernet(x, architecture).numpy(), atol=1e-6)
 
 
@@ -210,7 +205,7 @@ def used_candidates(supernet, architecture):
 
 
 def candidate_weights(supernet):
-    return {(p.name, block, slot, op): edge.candidate_weights(op)
+    return {(p.name, block, slot, op): edge_candidate_weights(edge, op)
             for p, cell in zip(supernet.placements, supernet.cells)
             for block, edges in enumerate(cell.edges) for slot, edge in enumerate(edges) for op in edge.operations}
 
@@ -274,8 +269,8 @@ def test_shared_weights_persist_across_steps(tiny):
 def test_mixing_with_one_hot_weights_selects_the_architecture(tiny):
     supernet, x, _ = tiny
     for architecture in distinct_architectures(supernet.encoding, np.random.default_rng(9), 3):
-        edge_weights, block_weights = supernet.one_hot_weights(architecture)
-        np.testing.assert_allclose(supernet.mix(x, edge_weights, block_weights).numpy(),
+        edge_weights, block_weights = one_hot_mix_weights(supernet, architecture)
+        np.testing.assert_allclose(mix(supernet, x, edge_weights, block_weights).numpy(),
                                    supernet(x, architecture).numpy(), atol=1e-6)
 
 
@@ -296,18 +291,18 @@ def test_vectors_follow_the_space_declaration_order():
                                                  Block(2, "max_pool_3x3", 0, "identity")]),
                         reduce=Cell.from_blocks([Block(0, "conv_3x3", 1, "conv_3x3"),
                                                  Block(1, "identity", 2, "max_pool_3x3")]))
-    vector = genotype_to_vector(space, genotype)
+    vector = ArchitectureEncoding(space).encode(genotype)
     values = space.values(genotype)
     names = [hp.name for hp in space.hyperparameters().space]
     assert names == list(ArchitectureEncoding(space).names)
     decoded = [values[name] if "_input_" in name else space.operations.index(values[name]) for name in names]
     assert vector.tolist() == decoded
-    assert vector_to_genotype(space, vector) == genotype
+    assert ArchitectureEncoding(space).decode(vector) == genotype
     rng = np.random.default_rng(11)
     encoding = ArchitectureEncoding(space)
     for _ in range(10):
         vector = encoding.sample(rng)
-        np.testing.assert_array_equal(genotype_to_vector(space, vector_to_genotype(space, vector)), vector)
+        np.testing.assert_array_equal(encoding.encode(encoding.decode(vector)), vector)
 
 
 @pytest.mark.parametrize("vector, message", [
@@ -321,7 +316,7 @@ def test_vectors_follow_the_space_declaration_order():
 def test_bad_architecture_vectors_raise_value_errors(tiny, vector, message):
     supernet, x, y = tiny
     with pytest.raises(ValueError, match=message):
-        vector_to_genotype(supernet.space, vector)
+        ArchitectureEncoding(supernet.space).decode(vector)
     with pytest.raises(ValueError, match=message):
         supernet(x, np.array(vector))
     with pytest.raises(ValueError, match=message):
@@ -332,7 +327,7 @@ def test_a_genotype_outside_the_space_is_rejected():
     space = CellSearchSpace(TINY_OPERATIONS, num_blocks=1, rank=1, reduction_cell=False)
     genotype = Genotype(normal=Cell.from_blocks([Block(0, "bigru", 1, "conv_3")]))
     with pytest.raises(ValueError, match="not in this space"):
-        genotype_to_vector(space, genotype)
+        ArchitectureEncoding(space).encode(genotype)
 
 
 def test_a_network_needing_reduction_cells_needs_a_space_with_one():

@@ -1,5 +1,6 @@
 """Custom Keras layers. Each is registered under the "autonas" package, so a saved `.keras`
 model reloads with `keras.saving.load_model` after `import autonas`, no custom_objects needed."""
 from autonas.layers.factorized_reduce import FactorizedReduce
+from autonas.layers.strided_conv import StridedConv
 
-__all__ = ["FactorizedReduce"]
+__all__ = ["FactorizedReduce", "StridedConv"]

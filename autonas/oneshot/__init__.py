@@ -1,19 +1,18 @@
-"""One-shot architecture search: a supernet sharing weights across every child of a cell space.
+"""One-shot architecture search: ENAS and DARTS on a supernet sharing weights across every child.
 
-`Supernet` holds every candidate operation on every edge and takes the architecture as an int
-tensor (`ArchitectureEncoding`); `SupernetTrainer` trains and scores children with the shared
-weights without retracing; `load_child_weights` copies a child's weights into its slots.
+`supernet/` holds the supernet (every candidate operation on every edge, the architecture given
+as an int vector), its compiled training and scoring, and its memory estimate; `enas/` and
+`darts/` are the two searches over it; `parameter_free.py` is the remedy against collapse to
+parameter-free cells both use; `run.py` is the classifiers' entry (`run_one_shot`), and
+`result.py` what a search hands back.
 """
 from autonas.oneshot.darts import DartsSearch
-from autonas.oneshot.encoding import ArchitectureEncoding, genotype_to_vector, vector_to_genotype
+from autonas.oneshot.enas import EnasSearch
 from autonas.oneshot.result import OneShotResult
 from autonas.oneshot.run import ONE_SHOT_NAMES, one_shot_leaderboard, run_one_shot
-from autonas.oneshot.supernet import CellPlacement, Supernet, place_cells
-from autonas.oneshot.training import SupernetTrainer
-from autonas.oneshot.weights import load_child_weights
+from autonas.oneshot.supernet import ArchitectureEncoding, Supernet, SupernetTrainer
 
 __all__ = [
-    "ArchitectureEncoding", "CellPlacement", "DartsSearch", "Supernet", "SupernetTrainer", "genotype_to_vector",
-    "load_child_weights", "place_cells", "vector_to_genotype", "ONE_SHOT_NAMES", "OneShotResult",
-    "one_shot_leaderboard", "run_one_shot",
+    "ONE_SHOT_NAMES", "ArchitectureEncoding", "DartsSearch", "EnasSearch", "OneShotResult", "Supernet",
+    "SupernetTrainer", "one_shot_leaderboard", "run_one_shot",
 ]

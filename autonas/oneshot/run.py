@@ -12,8 +12,8 @@ import pandas as pd
 
 from autonas.oneshot.darts import DartsSearch
 from autonas.oneshot.enas import EnasSearch
-from autonas.oneshot.memory import check_fits
 from autonas.oneshot.supernet import Supernet
+from autonas.oneshot.supernet.memory import check_fits
 
 SEARCHES = {"enas": EnasSearch, "darts": DartsSearch}
 ONE_SHOT_NAMES = tuple(SEARCHES)

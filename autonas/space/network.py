@@ -1,5 +1,9 @@
 """Stack cells into a classifier: stem, N normal cells per stage with reduction cells between
-stages (stride 2, filters doubled), global pooling, dropout and a softmax head."""
+stages (stride 2, filters doubled), global pooling, dropout and a softmax head.
+
+Where the cells go (`place_cells`), the stem and the head are defined here once: the
+functional child (`build_classifier`) and `autonas.oneshot`'s supernet both build from them.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -8,10 +12,11 @@ import math
 import keras
 from keras import layers
 
-from autonas.space.cells import build_cell
+from autonas.space.cell_builder import build_cell
 from autonas.space.operations import batch_norm, check_operations
 
 MAX_REDUCTIONS = 2
+CONVOLUTIONS = {1: layers.Conv1D, 2: layers.Conv2D}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,44 +73,90 @@ def default_reductions(spatial_shape):
     return max(0, min(MAX_REDUCTIONS, int(math.floor(math.log2(smallest))) - 1))
 
 
+STEM = -1  # `CellPlacement.older` / `newer` value naming the stem as a cell's input
+
+
+@dataclasses.dataclass(frozen=True)
+class CellPlacement:
+    """Where one cell sits in the network.
+
+    Attributes:
+        name: the cell's layer prefix ("stage0_normal0", "reduce1", ...).
+        cell_type: "normal" or "reduce".
+        filters: channels of the cell's states.
+        reduction: whether the cell halves the spatial size.
+        older_is_larger: whether the older input has twice the newer one's spatial size.
+        older, newer: index of the placement producing each input, or `STEM`.
+    """
+
+    name: str
+    cell_type: str
+    filters: int
+    reduction: bool
+    older_is_larger: bool
+    older: int
+    newer: int
+
+
+def place_cells(size, reductions):
+    """The cells of a network at `size` with `reductions` reduction cells, in order: per stage,
+    a reduction cell (stride 2, filters doubled) except in the first, then `size.normal_cells`
+    normal cells. Each cell reads the outputs of the two cells before it (the stem at first)."""
+    placements = []
+    older, newer, older_is_larger, filters = STEM, STEM, False, size.filters
+    for stage in range(reductions + 1):
+        cells = [(f"stage{stage}_normal{index}", "normal") for index in range(size.normal_cells)]
+        if stage > 0:
+            filters *= 2
+            cells.insert(0, (f"reduce{stage}", "reduce"))
+        for name, cell_type in cells:
+            reduction = cell_type == "reduce"
+            placements.append(CellPlacement(name, cell_type, filters, reduction, older_is_larger, older, newer))
+            older, newer, older_is_larger = newer, len(placements) - 1, reduction
+    return tuple(placements)
+
+
+def network_reductions(spatial_shape, size):
+    """The reduction cells of a network at `size` on features of `spatial_shape`."""
+    return default_reductions(spatial_shape) if size.reductions is None else size.reductions
+
+
+def stem_layers(rank, size):
+    """The stem before the first cell: a 3x3 convolution to `size.stem_multiplier * size.filters`
+    channels (no bias), then batch norm."""
+    conv = CONVOLUTIONS[rank](size.stem_multiplier * size.filters, 3, padding="same", use_bias=False,
+                              name="stem_conv")
+    return conv, batch_norm("stem_bn")
+
+
+def head_layers(rank, num_classes, dropout):
+    """The classification head, in order: ReLU, global average pooling, dropout (when
+    `dropout`), softmax (kept in float32 for mixed precision)."""
+    head = [layers.ReLU(name="head_relu"),
+            {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D}[rank](name="head_pool")]
+    if dropout:
+        head.append(layers.Dropout(dropout, name="head_dropout"))
+    head.append(layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities"))
+    return head
+
+
 def build_cell_stack(features, genotype, size):
     """Stem plus cells on `features` (batch, *spatial, channels); returns the last cell output."""
     rank = len(features.shape) - 2
     check_operations(genotype.operations, rank)
-    reductions = size.reductions
-    if reductions is None:
-        reductions = default_reductions(features.shape[1:-1])
+    reductions = network_reductions(features.shape[1:-1], size)
     if reductions and genotype.reduce is None:
         raise ValueError(f"This network needs {reductions} reduction cell(s) but the genotype has no reduction "
                          "cell; give it one, or build with NetworkSize(reductions=0).")
-    stem = {1: layers.Conv1D, 2: layers.Conv2D}[rank](
-        size.stem_multiplier * size.filters, 3, padding="same", use_bias=False, name="stem_conv")(features)
-    stem = batch_norm("stem_bn")(stem)
-
-    older, newer = stem, stem
-    older_is_larger = False
-    filters = size.filters
-    for stage in range(reductions + 1):
-        if stage > 0:
-            filters *= 2
-            out = build_cell(older, newer, genotype.reduce, filters=filters, reduction=True,
-                             older_is_larger=older_is_larger, name=f"reduce{stage}")
-            older, newer, older_is_larger = newer, out, True
-        for index in range(size.normal_cells):
-            out = build_cell(older, newer, genotype.normal, filters=filters, reduction=False,
-                             older_is_larger=older_is_larger, name=f"stage{stage}_normal{index}")
-            older, newer, older_is_larger = newer, out, False
-    return newer
-
-
-def classification_head(x, num_classes, dropout):
-    """ReLU, global average pooling, dropout, softmax (kept in float32 for mixed precision)."""
-    rank = len(x.shape) - 2
-    x = layers.ReLU(name="head_relu")(x)
-    x = {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D}[rank](name="head_pool")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="head_dropout")(x)
-    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    stem_conv, stem_bn = stem_layers(rank, size)
+    stem = stem_bn(stem_conv(features))
+    outputs = []
+    for placement in place_cells(size, reductions):
+        older, newer = (stem if source == STEM else outputs[source] for source in (placement.older, placement.newer))
+        outputs.append(build_cell(older, newer, getattr(genotype, placement.cell_type), filters=placement.filters,
+                                  reduction=placement.reduction, older_is_larger=placement.older_is_larger,
+                                  name=placement.name))
+    return outputs[-1]
 
 
 def build_classifier(genotype, *, inputs, features, num_classes, size, name="autonas_classifier"):
@@ -123,5 +174,6 @@ def build_classifier(genotype, *, inputs, features, num_classes, size, name="aut
     if num_classes < 2:
         raise ValueError(f"A classifier needs at least 2 classes, got {num_classes}.")
     x = build_cell_stack(features, genotype, size)
-    outputs = classification_head(x, num_classes, size.dropout)
-    return keras.Model(inputs, outputs, name=name)
+    for layer in head_layers(len(x.shape) - 2, num_classes, size.dropout):
+        x = layer(x)
+    return keras.Model(inputs, x, name=name)

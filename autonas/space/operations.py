@@ -1,9 +1,16 @@
-"""The one registry of candidate operations for cell edges.
+"""The one registry of candidate operations for cell edges, and the layer computing each.
 
 Every operation maps a feature map with `filters` channels to one with `filters` channels,
-downsampling by `strides` (1 or 2). Convolutions follow the ReLU-conv-BN order of NASNet and
-DARTS. Names ending in `NxN` are 2-D (images); names ending in a single number are 1-D
-(sequences). `identity` works in both.
+downsampling by `strides` (1 or 2), which is given at call time: a child network calls each
+operation's layer with the stride of its edge, and a supernet edge in a reduction cell calls the
+same layer with stride 2 on a cell input and stride 1 on a block output, with the same weights
+(kernel shapes do not depend on the stride). Convolutions follow the ReLU-conv-BN order of
+NASNet and DARTS. Names ending in `NxN` are 2-D (images); names ending in a single number are
+1-D (sequences). `identity` works in both.
+
+To add an operation, add its `Operation` to `OPERATIONS`; when no layer below computes it (with
+other arguments), write one here too: an `EdgeOperation` subclass, registered for
+`keras.saving`, with a complete `get_config`.
 
 Example:
     >>> import keras
@@ -14,37 +21,16 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Callable
 
+import keras
 import tensorflow as tf
-from keras import layers
+from keras import layers, ops
 
-from autonas.layers import FactorizedReduce
+from autonas.layers import FactorizedReduce, StridedConv
 
 BATCHNORM_MOMENTUM = 0.9  # short proxy trainings need moving statistics that keep up
-
-_CONV = {1: layers.Conv1D, 2: layers.Conv2D}
-_SEPARABLE = {1: layers.SeparableConv1D, 2: layers.SeparableConv2D}
-_DEPTHWISE = {1: layers.DepthwiseConv1D, 2: layers.DepthwiseConv2D}
-_MAX_POOL = {1: layers.MaxPooling1D, 2: layers.MaxPooling2D}
-_AVG_POOL = {1: layers.AveragePooling1D, 2: layers.AveragePooling2D}
-
-
-@dataclasses.dataclass(frozen=True)
-class Operation:
-    """A named candidate operation.
-
-    Attributes:
-        name: registry key, as it appears in genotypes.
-        ranks: spatial ranks it supports (1 for sequences, 2 for images).
-        build: `build(x, filters, strides, rank, name) -> tensor`, functional Keras.
-        has_weights: False for parameter-free operations (identity, pooling).
-    """
-
-    name: str
-    ranks: frozenset
-    build: Callable
-    has_weights: bool = True
 
 
 def batch_norm(name, momentum=BATCHNORM_MOMENTUM):
@@ -54,96 +40,211 @@ def batch_norm(name, momentum=BATCHNORM_MOMENTUM):
     return layers.BatchNormalization(momentum=momentum, synchronized=tf.distribute.has_strategy(), name=name)
 
 
-def relu_conv_bn(x, filters, kernel_size, strides, rank, name):
-    """ReLU, convolution (no bias), batch norm: the standard NAS convolution unit."""
-    x = layers.ReLU(name=f"{name}_relu")(x)
-    x = _CONV[rank](filters, kernel_size, strides=strides, padding="same", use_bias=False,
-                    name=f"{name}_conv")(x)
-    return batch_norm(f"{name}_bn")(x)
+def _with_channels(shape, channels):
+    return tuple(shape[:-1]) + (channels,)
 
 
-def _identity(x, filters, strides, rank, name):
-    if strides == 1:
-        return x
-    return FactorizedReduce(filters, batchnorm_momentum=BATCHNORM_MOMENTUM, name=f"{name}_reduce")(x)
-
-
-def _conv(kernel):
-    def build(x, filters, strides, rank, name):
-        return relu_conv_bn(x, filters, kernel, strides, rank, name)
-
-    return build
-
-
-def _separable(kernel):
-    """Two ReLU-separable-conv-BN units, the first carrying the stride (NASNet)."""
-
-    def build(x, filters, strides, rank, name):
-        for repeat, stride in enumerate((strides, 1)):
-            x = layers.ReLU(name=f"{name}_relu{repeat}")(x)
-            x = _SEPARABLE[rank](filters, kernel, strides=stride, padding="same", use_bias=False,
-                                 name=f"{name}_sep{repeat}")(x)
-            x = batch_norm(f"{name}_bn{repeat}")(x)
-        return x
-
-    return build
-
-
-def _dilated(kernel):
-    """ReLU, dilated depthwise conv, pointwise conv (carrying the stride), BN.
-
-    Keras convolutions reject strides > 1 together with dilation > 1, so the stride moves to
-    the 1x1 pointwise convolution, which computes the same subsampled result.
-    """
-
-    def build(x, filters, strides, rank, name):
-        x = layers.ReLU(name=f"{name}_relu")(x)
-        x = _DEPTHWISE[rank](kernel, dilation_rate=2, padding="same", use_bias=False,
-                             name=f"{name}_depthwise")(x)
-        x = _CONV[rank](filters, 1, strides=strides, padding="same", use_bias=False,
-                        name=f"{name}_pointwise")(x)
-        return batch_norm(f"{name}_bn")(x)
-
-    return build
-
-
-def _factorized_conv(kernel):
-    """ReLU, 1xk conv, kx1 conv, BN: a kxk receptive field with 2k weights per channel pair."""
-
-    def build(x, filters, strides, rank, name):
-        x = layers.ReLU(name=f"{name}_relu")(x)
-        x = layers.Conv2D(filters, (1, kernel), strides=(1, strides), padding="same", use_bias=False,
-                          name=f"{name}_conv1x{kernel}")(x)
-        x = layers.Conv2D(filters, (kernel, 1), strides=(strides, 1), padding="same", use_bias=False,
-                          name=f"{name}_conv{kernel}x1")(x)
-        return batch_norm(f"{name}_bn")(x)
-
-    return build
-
-
-def _pool(kind, size):
-    pools = _MAX_POOL if kind == "max" else _AVG_POOL
-
-    def build(x, filters, strides, rank, name):
-        return pools[rank](pool_size=size, strides=strides, padding="same", name=f"{name}_pool")(x)
-
-    return build
-
-
-def _subsample(x, strides, rank, name):
+def _subsample(x, strides):
     """Keep every `strides`-th position (size ceil(n / strides), like a 'same' strided conv)."""
     if strides == 1:
         return x
-    return _AVG_POOL[rank](pool_size=1, strides=strides, padding="same", name=f"{name}_subsample")(x)
+    return ops.average_pool(x, pool_size=1, strides=strides, padding="same")
 
 
-def _bidirectional_gru(x, filters, strides, rank, name):
-    """A bidirectional GRU over the sequence (filters / 2 units each way), then BN."""
-    if filters % 2:
-        raise ValueError(f"bigru needs an even number of filters, got {filters}.")
-    x = layers.Bidirectional(layers.GRU(filters // 2, return_sequences=True), name=f"{name}_bigru")(x)
-    x = batch_norm(f"{name}_bn")(x)
-    return _subsample(x, strides, rank, name)
+class EdgeOperation(layers.Layer):
+    """An operation of a cell edge: `call(x, strides=1, training=None)` maps `filters` channels
+    to `filters` channels, downsampling by `strides`.
+
+    Args:
+        filters: output channels.
+        reduces: whether the layer may be called with stride 2 (only `Identity` cares: its
+            stride-2 form is a FactorizedReduce with weights of its own).
+    """
+
+    def __init__(self, filters, *, reduces=False, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.reduces = bool(reduces)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"filters": self.filters, "reduces": self.reduces})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+class ReluConvBN(EdgeOperation):
+    """ReLU, convolution, batch norm (`conv_*`; also the cells' 1x1 input projections).
+
+    Args:
+        filters: output channels.
+        kernel_size: an int.
+        reduces: see `EdgeOperation`.
+    """
+
+    def __init__(self, filters, kernel_size, *, reduces=False, **kwargs):
+        super().__init__(filters, reduces=reduces, **kwargs)
+        self.kernel_size = int(kernel_size)
+        self.conv = StridedConv(filters, self.kernel_size, name="conv")
+        self.bn = batch_norm("bn")
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+        self.bn.build(_with_channels(input_shape, self.filters))
+
+    def call(self, x, strides=1, training=None):
+        return self.bn(self.conv(ops.relu(x), strides=strides), training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+class StackedSeparable(EdgeOperation):
+    """Two ReLU-separable-conv-BN units, the first carrying the stride (`sep_conv_*`, NASNet).
+
+    Args:
+        filters: output channels.
+        kernel_size: an int.
+        reduces: see `EdgeOperation`.
+    """
+
+    def __init__(self, filters, kernel_size, *, reduces=False, **kwargs):
+        super().__init__(filters, reduces=reduces, **kwargs)
+        self.kernel_size = int(kernel_size)
+        self.convs = [StridedConv(filters, self.kernel_size, kind="separable", name=f"sep{i}") for i in range(2)]
+        self.norms = [batch_norm(f"bn{i}") for i in range(2)]
+
+    def build(self, input_shape):
+        for conv, norm in zip(self.convs, self.norms):
+            conv.build(input_shape)
+            input_shape = _with_channels(input_shape, self.filters)
+            norm.build(input_shape)
+
+    def call(self, x, strides=1, training=None):
+        for conv, norm, stride in zip(self.convs, self.norms, (strides, 1)):
+            x = norm(conv(ops.relu(x), strides=stride), training=training)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+class DilatedConv(EdgeOperation):
+    """ReLU, dilated depthwise conv, pointwise conv carrying the stride, BN (`dil_conv_*`).
+
+    Keras convolutions reject strides > 1 together with dilation > 1, so the stride moves to the
+    1x1 pointwise convolution, which computes the same subsampled result.
+
+    Args:
+        filters: output channels.
+        kernel_size: an int (the depthwise kernel, dilated by 2).
+        reduces: see `EdgeOperation`.
+    """
+
+    def __init__(self, filters, kernel_size, *, reduces=False, **kwargs):
+        super().__init__(filters, reduces=reduces, **kwargs)
+        self.kernel_size = int(kernel_size)
+        self.depthwise = StridedConv(filters, self.kernel_size, kind="depthwise", dilation_rate=2, name="depthwise")
+        self.pointwise = StridedConv(filters, 1, name="pointwise")
+        self.bn = batch_norm("bn")
+
+    def build(self, input_shape):
+        self.depthwise.build(input_shape)
+        self.pointwise.build(input_shape)
+        self.bn.build(_with_channels(input_shape, self.filters))
+
+    def call(self, x, strides=1, training=None):
+        x = self.pointwise(self.depthwise(ops.relu(x)), strides=strides)
+        return self.bn(x, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+class FactorizedConv(EdgeOperation):
+    """ReLU, 1xk conv, kx1 conv, BN (`conv_1xk_kx1`, images only): a kxk receptive field with
+    2k weights per channel pair.
+
+    Args:
+        filters: output channels.
+        kernel_size: k.
+        reduces: see `EdgeOperation`.
+    """
+
+    def __init__(self, filters, kernel_size, *, reduces=False, **kwargs):
+        super().__init__(filters, reduces=reduces, **kwargs)
+        self.kernel_size = int(kernel_size)
+        self.row = StridedConv(filters, (1, self.kernel_size), name="row")
+        self.column = StridedConv(filters, (self.kernel_size, 1), name="column")
+        self.bn = batch_norm("bn")
+
+    def build(self, input_shape):
+        self.row.build(input_shape)
+        self.column.build(_with_channels(input_shape, self.filters))
+        self.bn.build(_with_channels(input_shape, self.filters))
+
+    def call(self, x, strides=1, training=None):
+        x = self.row(ops.relu(x), strides=(1, strides))
+        return self.bn(self.column(x, strides=(strides, 1)), training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+class Pool(EdgeOperation):
+    """Max or average pooling, 'same' padding (`max_pool_*`, `avg_pool_*`); no weights.
+
+    Args:
+        filters: output channels (those of the input: pooling keeps them).
+        kind: "max" or "avg".
+        pool_size: an int.
+        reduces: see `EdgeOperation`.
+    """
+
+    def __init__(self, filters, kind, pool_size, *, reduces=False, **kwargs):
+        super().__init__(filters, reduces=reduces, **kwargs)
+        if kind not in ("max", "avg"):
+            raise ValueError(f"kind must be 'max' or 'avg', got {kind!r}.")
+        self.kind = kind
+        self.pool_size = int(pool_size)
+
+    def call(self, x, strides=1, training=None):
+        pool = ops.max_pool if self.kind == "max" else ops.average_pool
+        return pool(x, pool_size=self.pool_size, strides=strides, padding="same")
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "pool_size": self.pool_size}
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+class Identity(EdgeOperation):
+    """The input itself at stride 1; a FactorizedReduce at stride 2 (`identity`).
+
+    Args:
+        filters: output channels (those of the input at stride 1).
+        reduces: whether to hold the FactorizedReduce that stride 2 needs.
+    """
+
+    def __init__(self, filters, *, reduces=False, **kwargs):
+        super().__init__(filters, reduces=reduces, **kwargs)
+        self.reduce = None
+        if self.reduces:
+            self.reduce = FactorizedReduce(filters, batchnorm_momentum=BATCHNORM_MOMENTUM, name="reduce")
+
+    def build(self, input_shape):
+        if self.reduce is not None:
+            self.reduce.build(input_shape)
+
+    def call(self, x, strides=1, training=None):
+        if strides == 1:
+            return x
+        if self.reduce is None:
+            raise ValueError(f"{self.name} was built without stride-2 weights (reduces=False).")
+        return self.reduce(x, training=training)
 
 
 def attention_heads(filters):
@@ -151,58 +252,116 @@ def attention_heads(filters):
     return 4 if filters % 4 == 0 and filters >= 16 else 1
 
 
-def _self_attention(x, filters, strides, rank, name):
-    """Multi-head self-attention with a residual connection and layer normalisation."""
-    heads = attention_heads(filters)
-    attended = layers.MultiHeadAttention(num_heads=heads, key_dim=filters // heads, name=f"{name}_mha")(x, x)
-    x = layers.Add(name=f"{name}_residual")([x, attended])
-    x = layers.LayerNormalization(name=f"{name}_ln")(x)
-    return _subsample(x, strides, rank, name)
+@keras.saving.register_keras_serializable(package="autonas")
+class BidirectionalGRU(EdgeOperation):
+    """A bidirectional GRU over the sequence (filters / 2 units each way), BN, then subsampling
+    (`bigru`).
+
+    Args:
+        filters: output channels; must be even.
+        reduces: see `EdgeOperation`.
+    """
+
+    def __init__(self, filters, *, reduces=False, **kwargs):
+        super().__init__(filters, reduces=reduces, **kwargs)
+        if self.filters % 2:
+            raise ValueError(f"bigru needs an even number of filters, got {filters}.")
+        self.rnn = layers.Bidirectional(layers.GRU(self.filters // 2, return_sequences=True), name="bigru")
+        self.bn = batch_norm("bn")
+
+    def build(self, input_shape):
+        self.rnn.build(input_shape)
+        self.bn.build(_with_channels(input_shape, self.filters))
+
+    def call(self, x, strides=1, training=None):
+        return _subsample(self.bn(self.rnn(x, training=training), training=training), strides)
 
 
-def _both(name, build, has_weights=True):
-    return Operation(name, frozenset({1, 2}), build, has_weights)
+@keras.saving.register_keras_serializable(package="autonas")
+class SelfAttention(EdgeOperation):
+    """Multi-head self-attention (`attention_heads`), a residual connection, layer
+    normalisation, then subsampling (`self_attention`).
+
+    Args:
+        filters: channels of the input and output.
+        reduces: see `EdgeOperation`.
+    """
+
+    def __init__(self, filters, *, reduces=False, **kwargs):
+        super().__init__(filters, reduces=reduces, **kwargs)
+        heads = attention_heads(self.filters)
+        self.attention = layers.MultiHeadAttention(num_heads=heads, key_dim=self.filters // heads, name="mha")
+        self.norm = layers.LayerNormalization(name="ln")
+
+    def build(self, input_shape):
+        self.attention.build(input_shape, input_shape)
+        self.norm.build(input_shape)
+
+    def call(self, x, strides=1, training=None):
+        x = self.norm(x + self.attention(x, x, training=training), training=training)
+        return _subsample(x, strides)
 
 
-def _image(name, build, has_weights=True):
-    return Operation(name, frozenset({2}), build, has_weights)
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    """A named candidate operation.
+
+    Attributes:
+        name: registry key, as it appears in genotypes.
+        ranks: spatial ranks it supports (1 for sequences, 2 for images).
+        layer: `layer(filters, reduces=..., name=...)` -> a fresh `EdgeOperation` computing it.
+        has_weights: False for parameter-free operations (identity, pooling).
+    """
+
+    name: str
+    ranks: frozenset
+    layer: Callable
+    has_weights: bool = True
 
 
-def _sequence(name, build, has_weights=True):
-    return Operation(name, frozenset({1}), build, has_weights)
+def _both(name, layer, has_weights=True):
+    return Operation(name, frozenset({1, 2}), layer, has_weights)
+
+
+def _image(name, layer, has_weights=True):
+    return Operation(name, frozenset({2}), layer, has_weights)
+
+
+def _sequence(name, layer, has_weights=True):
+    return Operation(name, frozenset({1}), layer, has_weights)
 
 
 OPERATIONS = {
     op.name: op
     for op in [
-        _both("identity", _identity, has_weights=False),
+        _both("identity", Identity, has_weights=False),
         # 2-D, the NASNet operation list.
-        _image("conv_1x3_3x1", _factorized_conv(3)),
-        _image("conv_1x7_7x1", _factorized_conv(7)),
-        _image("dil_conv_3x3", _dilated(3)),
-        _image("avg_pool_3x3", _pool("avg", 3), has_weights=False),
-        _image("max_pool_3x3", _pool("max", 3), has_weights=False),
-        _image("max_pool_5x5", _pool("max", 5), has_weights=False),
-        _image("max_pool_7x7", _pool("max", 7), has_weights=False),
-        _image("conv_1x1", _conv(1)),
-        _image("conv_3x3", _conv(3)),
-        _image("sep_conv_3x3", _separable(3)),
-        _image("sep_conv_5x5", _separable(5)),
-        _image("sep_conv_7x7", _separable(7)),
+        _image("conv_1x3_3x1", partial(FactorizedConv, kernel_size=3)),
+        _image("conv_1x7_7x1", partial(FactorizedConv, kernel_size=7)),
+        _image("dil_conv_3x3", partial(DilatedConv, kernel_size=3)),
+        _image("avg_pool_3x3", partial(Pool, kind="avg", pool_size=3), has_weights=False),
+        _image("max_pool_3x3", partial(Pool, kind="max", pool_size=3), has_weights=False),
+        _image("max_pool_5x5", partial(Pool, kind="max", pool_size=5), has_weights=False),
+        _image("max_pool_7x7", partial(Pool, kind="max", pool_size=7), has_weights=False),
+        _image("conv_1x1", partial(ReluConvBN, kernel_size=1)),
+        _image("conv_3x3", partial(ReluConvBN, kernel_size=3)),
+        _image("sep_conv_3x3", partial(StackedSeparable, kernel_size=3)),
+        _image("sep_conv_5x5", partial(StackedSeparable, kernel_size=5)),
+        _image("sep_conv_7x7", partial(StackedSeparable, kernel_size=7)),
         # 1-D, for sequences.
-        _sequence("conv_3", _conv(3)),
-        _sequence("conv_5", _conv(5)),
-        _sequence("conv_7", _conv(7)),
-        _sequence("sep_conv_3", _separable(3)),
-        _sequence("sep_conv_5", _separable(5)),
-        _sequence("sep_conv_7", _separable(7)),
-        _sequence("dil_conv_3", _dilated(3)),
-        _sequence("dil_conv_5", _dilated(5)),
-        _sequence("dil_conv_7", _dilated(7)),
-        _sequence("max_pool_3", _pool("max", 3), has_weights=False),
-        _sequence("avg_pool_3", _pool("avg", 3), has_weights=False),
-        _sequence("bigru", _bidirectional_gru),
-        _sequence("self_attention", _self_attention),
+        _sequence("conv_3", partial(ReluConvBN, kernel_size=3)),
+        _sequence("conv_5", partial(ReluConvBN, kernel_size=5)),
+        _sequence("conv_7", partial(ReluConvBN, kernel_size=7)),
+        _sequence("sep_conv_3", partial(StackedSeparable, kernel_size=3)),
+        _sequence("sep_conv_5", partial(StackedSeparable, kernel_size=5)),
+        _sequence("sep_conv_7", partial(StackedSeparable, kernel_size=7)),
+        _sequence("dil_conv_3", partial(DilatedConv, kernel_size=3)),
+        _sequence("dil_conv_5", partial(DilatedConv, kernel_size=5)),
+        _sequence("dil_conv_7", partial(DilatedConv, kernel_size=7)),
+        _sequence("max_pool_3", partial(Pool, kind="max", pool_size=3), has_weights=False),
+        _sequence("avg_pool_3", partial(Pool, kind="avg", pool_size=3), has_weights=False),
+        _sequence("bigru", BidirectionalGRU),
+        _sequence("self_attention", SelfAttention),
     ]
 }
 
@@ -230,8 +389,25 @@ def check_operations(names, rank):
             )
 
 
+def make_operation(op_name, *, filters, reduces, name):
+    """A fresh layer computing registered operation `op_name` (see `EdgeOperation`).
+
+    Args:
+        op_name: a name in `OPERATIONS`.
+        filters: channels of its input and output.
+        reduces: whether it will be called with stride 2.
+        name: the layer's name.
+
+    Raises:
+        ValueError: for an unregistered name.
+    """
+    if op_name not in OPERATIONS:
+        raise ValueError(f"Unknown operation {op_name!r}. Registered: {sorted(OPERATIONS)}.")
+    return OPERATIONS[op_name].layer(filters, reduces=reduces, name=name)
+
+
 def apply_operation(op_name, x, *, filters, strides, name):
-    """Apply registered operation `op_name` to the functional tensor `x`; `name` prefixes its layers."""
-    rank = len(x.shape) - 2
-    check_operations([op_name], rank)
-    return OPERATIONS[op_name].build(x, filters, strides, rank, name)
+    """Apply registered operation `op_name` with a fixed stride to the functional tensor `x`,
+    as the layer called `name`."""
+    check_operations([op_name], len(x.shape) - 2)
+    return make_operation(op_name, filters=filters, reduces=strides != 1, name=name)(x, strides=strides)

@@ -1,24 +1,24 @@
 """One supernet cell: pre-projections, an `Edge` per (block, slot), and a masked output.
 
-A child cell (`autonas.space.cells.build_cell`) outputs the concatenation of the block outputs
-no block reads, so its width depends on the architecture. The supernet cell instead always
-outputs every block output, with the read ones multiplied by zero. Whatever consumes a cell
-output (the next cells' 1x1 pre-projections or FactorizedReduce, the head's dense layer after
-global pooling) is linear in its input channels after an elementwise ReLU, so it computes the
-same as the child's layer on the narrower concatenation when it holds weights for every block
-output (see `load_child_weights`): zeroed channels contribute nothing, and shapes stay static.
+The input projections and strides are the child cell's (`autonas.space.cell_builder`). A child
+cell outputs the concatenation of the block outputs no block reads, so its width depends on the
+architecture. The supernet cell instead always outputs every block output, with the read ones
+multiplied by zero. Whatever consumes a cell output (the next cells' 1x1 pre-projections or
+FactorizedReduce, the head's dense layer after global pooling) is linear in its input channels
+after an elementwise ReLU, so it computes the same as the child's layer on the narrower
+concatenation when it holds weights for every block output (see
+`autonas.testing.supernet.load_child_weights`): zeroed channels contribute nothing, and shapes
+stay static.
 """
 from __future__ import annotations
 
 from keras import layers, ops
 
-from autonas.layers import FactorizedReduce
-from autonas.oneshot.candidates import ReluConvBN
-from autonas.oneshot.edges import Edge
-from autonas.oneshot.encoding import FIELDS_PER_BLOCK
+from autonas.oneshot.supernet.edges import Edge
+from autonas.oneshot.supernet.architecture_vector import FIELDS_PER_BLOCK
+from autonas.space.cell_builder import input_projection, input_stride
 from autonas.space.genotype import NUM_CELL_INPUTS
 from autonas.space.hypermodel import SLOTS
-from autonas.space.operations import BATCHNORM_MOMENTUM
 
 
 def unused_blocks(choices, num_blocks):
@@ -69,15 +69,11 @@ class SuperCell(layers.Layer):
         self.num_blocks = int(num_blocks)
         self.filters = int(filters)
         self.reduction = bool(reduction)
-        if older_is_larger:
-            self.pre0 = FactorizedReduce(filters, batchnorm_momentum=BATCHNORM_MOMENTUM, name="pre0")
-        else:
-            self.pre0 = ReluConvBN(filters, 1, name="pre0")
-        self.pre1 = ReluConvBN(filters, 1, name="pre1")
+        self.pre0 = input_projection(filters, reduce=older_is_larger, name="pre0")
+        self.pre1 = input_projection(filters, reduce=False, name="pre1")
         self.edges = []
         for block in range(self.num_blocks):
-            strides = [2 if self.reduction and state < NUM_CELL_INPUTS else 1
-                       for state in range(NUM_CELL_INPUTS + block)]
+            strides = [input_stride(state, self.reduction) for state in range(NUM_CELL_INPUTS + block)]
             self.edges.append([Edge(operations, filters=filters, input_strides=strides, shared=shared,
                                     name=f"b{block}{slot}")
                                for slot in SLOTS])
@@ -101,27 +97,12 @@ class SuperCell(layers.Layer):
         Returns:
             A tensor with `output_channels` channels; the blocks some block reads are zero.
         """
-        states = self._project(older, newer, training)
+        states = self.project(older, newer, training)
         for block, (edge_a, edge_b) in enumerate(self.edges):
             field = FIELDS_PER_BLOCK * block
             states.append(edge_a(states, choices[field], choices[field + 1], training=training)
                           + edge_b(states, choices[field + 2], choices[field + 3], training=training))
         return self.concat(states[NUM_CELL_INPUTS:], unused_blocks(choices, self.num_blocks))
-
-    def mix(self, older, newer, edge_weights, block_weights, training=None):
-        """The cell as a weighted mixture of every architecture (DARTS).
-
-        Args:
-            edge_weights: shape `(num_blocks, 2, NUM_CELL_INPUTS + num_blocks - 1, len(operations))`:
-                per block and slot, a weight per (state read, operation); see `Edge.mix`.
-            block_weights: shape `(num_blocks,)`: how much each block output counts in the
-                cell output (1 for every block concatenates them all, as DARTS does).
-        """
-        states = self._project(older, newer, training)
-        for block, pair in enumerate(self.edges):
-            states.append(sum(edge.mix(states, edge_weights[block, slot], training=training)
-                              for slot, edge in enumerate(pair)))
-        return self.concat(states[NUM_CELL_INPUTS:], block_weights)
 
     def relax(self, older, newer, input_weights, op_weights, training=None):
         """The cell under the factorised relaxation of `Edge.relax` (what `autonas.oneshot.darts` trains).
@@ -136,7 +117,7 @@ class SuperCell(layers.Layer):
             Every block output, each scaled by the probability that no block reads it
             (`expected_unused`).
         """
-        states = self._project(older, newer, training)
+        states = self.project(older, newer, training)
         for block, pair in enumerate(self.edges):
             states.append(sum(edge.relax(states, input_weights[block, slot], op_weights[block, slot], training=training)
                               for slot, edge in enumerate(pair)))
@@ -146,5 +127,6 @@ class SuperCell(layers.Layer):
         """Concatenate every block output, each scaled by its weight (a 0/1 mask when sampling)."""
         return ops.concatenate(block_outputs, axis=-1) * ops.repeat(block_weights, self.filters)
 
-    def _project(self, older, newer, training):
+    def project(self, older, newer, training=None):
+        """The cell's first two states: its inputs brought to `filters` channels."""
         return [self.pre0(older, training=training), self.pre1(newer, training=training)]

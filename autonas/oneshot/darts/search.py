@@ -3,7 +3,7 @@
 Each step pairs one architecture step (Adam on the logits, on a validation batch) with one
 weight step (the optimizer on the supernet weights, on a training batch), both on the loss of
 the relaxed network (`Supernet.relax`). After each epoch the logits are discretised
-(`darts_architecture.discretize`) and reported; the final architecture is scored with the shared
+(`autonas.oneshot.darts.architecture.discretize`) and reported; the final architecture is scored with the shared
 weights as a single child. Expect that score to be low: the shared weights were trained for the
 mixture, not for one child (on digits the derived child scored 0.08-0.13 with them while the
 mixture reached 0.97-0.98), which is why DARTS retrains what it derives.
@@ -12,7 +12,7 @@ Weight-sharing searches drift toward cells of parameter-free operations (identit
 early on they lower the loss while no convolution has learned anything yet. Each epoch reports
 that drift (`parameter_free_share_uncapped`: the share the plain argmax would pick;
 `parameter_free_weight`: the mixture weight those operations hold), and the derived normal cell
-keeps at most `max_parameter_free` of them (P-DARTS's cap). Measured on digits
+keeps at most `max_parameter_free` of them (P-DARTS's cap, `autonas.oneshot.parameter_free`). Measured on digits
 (benchmarks/darts_collapse.py: 13 operations, 420 s searches, seeds 0-3, which ran 6, 9, 15 and
 15 epochs as the machine's load allowed): the plain argmax made normal cells 100%, 75%, 38% and
 12% parameter-free, most in the shortest searches, and they retrained from scratch to 0.927,
@@ -33,17 +33,11 @@ import time
 import numpy as np
 
 from autonas.engine.budget import CosinePlan, Deadline
-from autonas.oneshot.darts_architecture import (
-    DEFAULT_MAX_PARAMETER_FREE,
-    ArchitectureParameters,
-    discretize,
-    one_hot_weights,
-    parameter_free,
-    parameter_free_share,
-)
-from autonas.oneshot.darts_steps import DartsSteps, architecture_optimizer
-from autonas.oneshot.memory import peak_rss_mb
+from autonas.oneshot.darts.architecture import ArchitectureParameters, discretize, one_hot_weights
+from autonas.oneshot.darts.steps import DartsSteps, architecture_optimizer
+from autonas.oneshot.parameter_free import DEFAULT_MAX_PARAMETER_FREE, parameter_free, parameter_free_share
 from autonas.oneshot.result import DerivedArchitecture, OneShotResult
+from autonas.oneshot.supernet.memory import peak_rss_mb
 from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, check_optimizer, make_optimizer
 
 

@@ -11,11 +11,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from autonas.oneshot.graph_rewrites import graph_rewrites_off
+from autonas.oneshot.supernet.graph_rewrites import graph_rewrites_off
 from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, check_optimizer, make_optimizer
-
-DEFAULT_BATCH_SIZE = 256
-
 
 LABELS_SPEC = tf.TensorSpec((None,), tf.int32)
 
@@ -87,8 +84,8 @@ class SupernetTrainer:
         inputs, labels = self._convert.spec, LABELS_SPEC
         architecture = tf.TensorSpec((len(supernet.encoding),), tf.int32)
         self._train = tf.function(self._train_step, input_signature=(inputs, labels, architecture))
-        self._predict = tf.function(self._probabilities, input_signature=(inputs, architecture))
-        self._score = tf.function(self._batch_statistics_probabilities, input_signature=(inputs, architecture))
+        self._predict = tf.function(self._inference, input_signature=(inputs, architecture))
+        self._score = tf.function(self._with_batch_statistics, input_signature=(inputs, architecture))
 
     @property
     def tracing_counts(self):
@@ -126,26 +123,32 @@ class SupernetTrainer:
         Raises:
             ValueError: for a bad architecture, or no samples.
         """
-        architecture = self._architecture(architecture)
-        probabilities = self._score if batch_statistics else self._predict
+        architecture = self.supernet.encoding.check(architecture)
         correct = total = 0
-        with graph_rewrites_off():
-            for x, y in batches:
-                y = np.reshape(np.asarray(y), (-1,))
-                predicted = np.argmax(probabilities(self._convert.inputs(x), architecture).numpy(), axis=-1)
-                correct += int(np.sum(predicted == y))
-                total += y.shape[0]
+        for x, y in batches:
+            y = np.reshape(np.asarray(y), (-1,))
+            predicted = np.argmax(self.probabilities(x, architecture, batch_statistics=batch_statistics), axis=-1)
+            correct += int(np.sum(predicted == y))
+            total += y.shape[0]
         if not total:
             raise ValueError("score needs at least one sample.")
         return correct / total
 
-    def predict(self, x, architecture, batch_size=DEFAULT_BATCH_SIZE):
-        """Class probabilities of the child `architecture` on `x` (inference mode), as numpy."""
+    def probabilities(self, x, architecture, *, batch_statistics=False):
+        """Class probabilities of the child `architecture` on the batch `x`, as numpy.
+
+        Args:
+            x: one batch of raw inputs.
+            architecture: the child's int vector.
+            batch_statistics: as in `score`; False (the default) is inference mode.
+
+        Raises:
+            ValueError: for a bad architecture.
+        """
+        compiled = self._score if batch_statistics else self._predict
         architecture = self._architecture(architecture)
-        x = self._convert.inputs(x)
         with graph_rewrites_off():
-            return np.concatenate([self._predict(x[start:start + batch_size], architecture).numpy()
-                                   for start in range(0, int(x.shape[0]), batch_size)])
+            return compiled(self._convert.inputs(x), architecture).numpy()
 
     def _train_step(self, x, y, architecture):
         variables = self.supernet.trainable_variables
@@ -156,10 +159,10 @@ class SupernetTrainer:
             [(gradient, variable) for gradient, variable in zip(gradients, variables) if gradient is not None])
         return loss
 
-    def _probabilities(self, x, architecture):
+    def _inference(self, x, architecture):
         return self.supernet(x, architecture, training=False)
 
-    def _batch_statistics_probabilities(self, x, architecture):
+    def _with_batch_statistics(self, x, architecture):
         return keeping_moving_statistics(self.supernet, lambda: self.supernet(x, architecture, batch_statistics=True))
 
     def _architecture(self, architecture):

@@ -1,12 +1,12 @@
 """The supernet: one Keras model holding every architecture of a `CellSearchSpace`.
 
-It mirrors `autonas.space.network.build_classifier` (frontend, stem, stages of normal cells with
-reduction cells between them, ReLU-pooling-dropout-softmax head), but every edge holds every
-candidate operation and the architecture is an int32 tensor input (see
-`autonas.oneshot.encoding`). A forward pass computes only the chosen inputs and operations, so
-sampling a new child per batch costs neither a model rebuild nor a retrace, and the weights are
-shared by every child for the whole search. `mix` and `relax` compute continuous relaxations of
-all children instead, for DARTS (`autonas.oneshot.darts` trains `relax`, the cheaper one).
+It is built from the parts of `autonas.space.network.build_classifier` (the frontend, the stem,
+the cells where `place_cells` puts them, the head), but every edge holds every candidate
+operation and the architecture is an int32 tensor input (see `architecture_vector`). A forward
+pass computes only the chosen inputs and operations, so sampling a new child per batch costs
+neither a model rebuild nor a retrace, and the weights are shared by every child for the whole
+search. `relax` computes a continuous relaxation of all children instead, which
+`autonas.oneshot.darts` trains.
 
 Example:
     >>> import keras
@@ -23,60 +23,15 @@ Example:
 """
 from __future__ import annotations
 
-import dataclasses
-
 import keras
-import numpy as np
 import tensorflow as tf
-from keras import layers, ops
+from keras import ops
 
-from autonas.oneshot.cells import SuperCell
-from autonas.oneshot.encoding import ArchitectureEncoding
-from autonas.oneshot.shared import SharedComputations
-from autonas.space.genotype import NUM_CELL_INPUTS
-from autonas.space.hypermodel import SLOTS
-from autonas.space.network import NetworkSize, default_reductions
-from autonas.space.operations import BATCHNORM_MOMENTUM, check_operations
-
-STEM = -1  # `CellPlacement.older` / `newer` value naming the stem as a cell's input
-
-
-@dataclasses.dataclass(frozen=True)
-class CellPlacement:
-    """Where one cell sits in the network, as `build_cell_stack` places it.
-
-    Attributes:
-        name: the cell's layer prefix in a child ("stage0_normal0", "reduce1", ...).
-        cell_type: "normal" or "reduce".
-        filters: channels of the cell's states.
-        reduction: whether the cell halves the spatial size.
-        older_is_larger: whether the older input has twice the newer one's spatial size.
-        older, newer: index of the placement producing each input, or `STEM`.
-    """
-
-    name: str
-    cell_type: str
-    filters: int
-    reduction: bool
-    older_is_larger: bool
-    older: int
-    newer: int
-
-
-def place_cells(size, reductions):
-    """The cells of a network at `size` with `reductions` reduction cells, in order."""
-    placements = []
-    older, newer, older_is_larger, filters = STEM, STEM, False, size.filters
-    for stage in range(reductions + 1):
-        cells = [(f"stage{stage}_normal{index}", "normal") for index in range(size.normal_cells)]
-        if stage > 0:
-            filters *= 2
-            cells.insert(0, (f"reduce{stage}", "reduce"))
-        for name, cell_type in cells:
-            reduction = cell_type == "reduce"
-            placements.append(CellPlacement(name, cell_type, filters, reduction, older_is_larger, older, newer))
-            older, newer, older_is_larger = newer, len(placements) - 1, reduction
-    return tuple(placements)
+from autonas.oneshot.supernet.architecture_vector import ArchitectureEncoding
+from autonas.oneshot.supernet.shared import SharedComputations
+from autonas.oneshot.supernet.supercell import SuperCell
+from autonas.space.network import STEM, NetworkSize, head_layers, network_reductions, place_cells, stem_layers
+from autonas.space.operations import check_operations
 
 
 class Supernet(keras.Model):
@@ -109,23 +64,17 @@ class Supernet(keras.Model):
         if len(spatial) != space.rank or None in spatial:
             raise ValueError(f"The space is {space.rank}-D, but the features have shape {features.shape}; a supernet "
                              "needs a static spatial shape of that rank.")
-        reductions = default_reductions(spatial) if size.reductions is None else size.reductions
+        reductions = network_reductions(spatial, size)
         if reductions and "reduce" not in space.cell_types:
             raise ValueError(f"This network needs {reductions} reduction cell(s) but the space searches no reduction "
                              "cell; use CellSearchSpace(reduction_cell=True), or NetworkSize(reductions=0).")
         self.placements = place_cells(size, reductions)
-        conv = {1: layers.Conv1D, 2: layers.Conv2D}[space.rank]
-        self.stem_conv = conv(size.stem_multiplier * size.filters, 3, padding="same", use_bias=False, name="stem_conv")
-        self.stem_bn = layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name="stem_bn")
+        self.stem_conv, self.stem_bn = stem_layers(space.rank, size)
         self.shared = SharedComputations()
         self.cells = [SuperCell(space.operations, space.num_blocks, filters=p.filters, reduction=p.reduction,
                                 older_is_larger=p.older_is_larger, shared=self.shared, name=p.name)
                       for p in self.placements]
-        self.head_relu = layers.ReLU(name="head_relu")
-        self.head_pool = {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D}[space.rank](
-            name="head_pool")
-        self.head_dropout = layers.Dropout(size.dropout, name="head_dropout") if size.dropout else None
-        self.classifier = layers.Dense(self.num_classes, activation="softmax", dtype="float32", name="probabilities")
+        self.head = head_layers(space.rank, self.num_classes, size.dropout)
         self._build_layers(features.shape)
 
     def _build_layers(self, feature_shape):
@@ -138,11 +87,11 @@ class Supernet(keras.Model):
             older, newer = (stem_shape if i == STEM else shapes[i] for i in (placement.older, placement.newer))
             cell.build(older, newer)
             shapes.append((None,) * (self.space.rank + 1) + (cell.output_channels,))
-        self.classifier.build((None, self.cells[-1].output_channels))
+        self.head[-1].build((None, self.cells[-1].output_channels))
         self.built = True
 
     def call(self, inputs, architecture, training=None, batch_statistics=False):
-        """Class probabilities of the child `architecture` (an int vector, see `encoding`).
+        """Class probabilities of the child `architecture` (an int vector, see `architecture_vector`).
 
         With `batch_statistics`, batch normalisation uses (and updates) the batch's statistics
         as in training, but dropout stays off: how a child is scored with shared weights, since
@@ -158,24 +107,7 @@ class Supernet(keras.Model):
             choices = architecture[self.encoding.cell_slice(placement.cell_type)]
             return cell(older, newer, choices, training=training or batch_statistics)
 
-        return self._forward(inputs, run_cell, training, batch_statistics)
-
-    def mix(self, inputs, edge_weights, block_weights=None, training=None):
-        """Class probabilities of the weighted mixture of every child (DARTS's relaxation).
-
-        Args:
-            edge_weights: `{cell_type: tensor}` of shape `SuperCell.mix` documents.
-            block_weights: `{cell_type: tensor (num_blocks,)}`; by default every block output
-                counts fully.
-        """
-        if block_weights is None:
-            block_weights = {cell: ops.ones((self.space.num_blocks,)) for cell in self.space.cell_types}
-
-        def run_cell(cell, placement, older, newer):
-            return cell.mix(older, newer, edge_weights[placement.cell_type], block_weights[placement.cell_type],
-                            training=training)
-
-        return self._forward(inputs, run_cell, training)
+        return self.forward(inputs, run_cell, training, batch_statistics)
 
     def relax(self, inputs, input_weights, op_weights, training=None, batch_statistics=False):
         """Class probabilities under the factorised relaxation DARTS trains here (`SuperCell.relax`).
@@ -194,35 +126,31 @@ class Supernet(keras.Model):
             return cell.relax(older, newer, input_weights[placement.cell_type], op_weights[placement.cell_type],
                               training=training or batch_statistics)
 
-        return self._forward(inputs, run_cell, training, batch_statistics)
+        return self.forward(inputs, run_cell, training, batch_statistics)
 
-    def one_hot_weights(self, architecture):
-        """`(edge_weights, block_weights)` for `mix` that select exactly `architecture`."""
-        genotype = self.encoding.decode(architecture)
-        edge_weights, block_weights = {}, {}
-        operations = self.space.operations
-        blocks = self.space.num_blocks
-        for cell_type in self.space.cell_types:
-            cell = getattr(genotype, cell_type)
-            weights = np.zeros((blocks, len(SLOTS), NUM_CELL_INPUTS + blocks - 1, len(operations)), "float32")
-            for index, block in enumerate(cell.blocks):
-                for slot, (state, op) in enumerate(block.pairs()):
-                    weights[index, slot, state, operations.index(op)] = 1.0
-            edge_weights[cell_type] = weights
-            block_weights[cell_type] = np.array([NUM_CELL_INPUTS + b in cell.concat for b in range(blocks)], "float32")
-        return edge_weights, block_weights
+    def forward(self, inputs, run_cell, training=None, batch_statistics=False):
+        """Class probabilities, with each cell computed by `run_cell(cell, placement, older, newer)`.
 
-    def _forward(self, inputs, run_cell, training, batch_statistics=False):
+        What surrounds the cells (frontend, stem, head) is the same whichever way the cells
+        compute: one child (`call`), or a relaxation of all of them (`relax`).
+
+        Args:
+            inputs: raw inputs, as the frontend takes them.
+            run_cell: returns the output of `cell` (a `SuperCell` at `placement`) on its inputs.
+            training: training mode (batch statistics, dropout).
+            batch_statistics: batch statistics in the stem (as `run_cell` should use them in the
+                cells) without dropout.
+        """
         x = self.frontend(inputs, training=training)
         stem = self.stem_bn(self.stem_conv(x), training=training or batch_statistics)
         outputs = []
         for placement, cell in zip(self.placements, self.cells):
             older, newer = (stem if i == STEM else outputs[i] for i in (placement.older, placement.newer))
             outputs.append(run_cell(cell, placement, older, newer))
-        x = self.head_pool(self.head_relu(outputs[-1]))
-        if self.head_dropout is not None:
-            x = self.head_dropout(x, training=training)
-        return self.classifier(x)
+        x = outputs[-1]
+        for layer in self.head:
+            x = layer(x, training=training)
+        return x
 
     def _architecture_tensor(self, architecture):
         if isinstance(architecture, tf.Tensor) and not tf.executing_eagerly():

@@ -3,15 +3,13 @@
 An edge reads one state among those before its block and applies one operation to it. Both
 choices arrive as scalar int tensors, and `call` runs only the chosen operation on the chosen
 state through `keras.ops.switch` (`tf.switch_case` on TensorFlow), so a new architecture needs
-no retracing. `mix` instead sums every (state, operation) output with given weights, the
-continuous relaxation DARTS trains over the same weights; `relax` is the cheaper relaxation
-`autonas.oneshot.darts` trains, which mixes the states first and runs each operation once per
-stride (see `Edge.relax`).
+no retracing. `relax` is the continuous relaxation `autonas.oneshot.darts` trains over the same
+weights: it mixes the states first and runs each operation once per stride (see `Edge.relax`).
 
 The weights of all candidates live in two flat variables, `kernel` (trainable) and `state`
 (batch-norm statistics); a candidate runs as its shared template layer called statelessly
-with its slices (see `autonas.oneshot.packing` for why), and the switch itself is traced once
-per edge configuration (`autonas.oneshot.shared`).
+with its slices (see `packing` for why), and the switch itself is traced once per edge configuration
+(`shared`).
 """
 from __future__ import annotations
 
@@ -21,8 +19,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from autonas.oneshot.candidates import make_candidate
-from autonas.oneshot.packing import FlatLayout, replace
+from autonas.oneshot.supernet.packing import FlatLayout, replace
+from autonas.space.operations import make_operation
 
 
 def _stride_runs(input_strides):
@@ -102,7 +100,7 @@ class Edge(layers.Layer):
         kernel_values, state_values = [], []
         self._slots = {}
         for op in self.operations:
-            fresh = make_candidate(op, filters=self.filters, reduces=self.reduces, name=op)
+            fresh = make_operation(op, filters=self.filters, reduces=self.reduces, name=op)
             fresh.build(state_shape)
             kernel_slots = [kernel_layout.add(v.shape) for v in fresh.trainable_variables]
             state_slots = [state_layout.add(v.shape) if _is_float(v) else None for v in fresh.non_trainable_variables]
@@ -135,7 +133,7 @@ class Edge(layers.Layer):
             The chosen operation's output.
         """
         run_index, inputs = 0, []
-        kernel, state = self._read()
+        kernel, state = self.flat_values()
         update = bool(training) and self.state is not None
         for position, (start, stop, stride) in enumerate(self.runs):
             inputs.append(_select(input_index - start, states[start:stop]))
@@ -188,45 +186,17 @@ class Edge(layers.Layer):
             state = replace(state, [slot for slot, _ in kept], [value for _, value in kept])
         return outputs, state
 
-    def candidate_outputs(self, x, strides=1, training=None):
-        """Every candidate's output on state `x` read with `strides`, in `operations` order.
-
-        When training, each candidate's batch-norm statistics are updated, as in `call`.
-        """
-        kernel, state = self._read()
-        outputs = []
-        for op in self.operations:
-            output, state = self.run(op, x, strides, kernel, state, training)
-            outputs.append(output)
-        if training and self.state is not None:
-            self.state.assign(state)
-        return outputs
-
-    def mix(self, states, weights, training=None):
-        """`sum_i sum_o weights[i, o] * operation_o(states[i])`: every candidate on every state (DARTS).
-
-        Args:
-            states: the `num_inputs` states the edge can read.
-            weights: a float tensor of shape `(n, len(operations))` with `n >= num_inputs`; rows
-                beyond `num_inputs` are ignored, so one padded tensor serves every block.
-            training: forwarded to the operations.
-        """
-        total = 0.0
-        for index, (state, stride) in enumerate(zip(states, self.input_strides)):
-            for op_index, output in enumerate(self.candidate_outputs(state, stride, training)):
-                total = total + weights[index, op_index] * output
-        return total
-
     def relax(self, states, input_weights, op_weights, training=None):
         """`sum_o op_weights[o] * operation_o(sum_i input_weights[i] * states[i])`, per stride run.
 
         A factorised relaxation of the edge's choice: a convex mixture of the states it can read,
         then a convex mixture of the operations on that. Mixing before the operations runs each
-        operation once per stride run (once in a normal cell) instead of once per state as `mix`
-        does. On the digits supernet (13 operations, 4 blocks, 5 cells, batch 128, 2 cores),
-        together with the shared, non-inlined traced body, the first weight step took 36 s
-        instead of 352 s with `mix`, later ones 3.1 s of CPU instead of 7.4 s, and the process
-        peaked at 3.0 GB instead of 6.7 GB.
+        operation once per stride run (once in a normal cell) instead of once per state as DARTS's
+        own mixture does (`autonas.testing.supernet.mix` computes that one). On the digits
+        supernet (13 operations, 4 blocks, 5 cells, batch 128, 2 cores), together with the
+        shared, non-inlined traced body, the first weight step took 36 s instead of 352 s with
+        the per-state mixture, later ones 3.1 s of CPU instead of 7.4 s, and the process peaked
+        at 3.0 GB instead of 6.7 GB.
         In a reduction cell, states read with different strides have different shapes, so each
         run's states are mixed separately (normalised by the run's weight), every operation runs
         on each run's mixture, and the run outputs are weighted by the run's share. With one-hot
@@ -249,7 +219,7 @@ class Edge(layers.Layer):
             inputs.append(mixed / ops.maximum(share, _TINY) if len(self.runs) > 1 else mixed)
             shares.append(share)
         shares = ops.stack(shares)
-        kernel, state = self._read()
+        kernel, state = self.flat_values()
         update = bool(training) and self.state is not None
         if tf.executing_eagerly():
             result = self.relaxation(inputs, shares, op_weights, kernel, state, training, update)
@@ -319,17 +289,7 @@ class Edge(layers.Layer):
                       if slot is not None})
         return slots
 
-    def candidate_weights(self, op):
-        """`op`'s current weights as numpy arrays, `{template variable path: value}`."""
-        template = self.template(op)
-        slots = self.candidate_slots(op)
-        values = {}
-        for variable in template.trainable_variables + template.non_trainable_variables:
-            if id(variable) in slots:
-                flat, slot = slots[id(variable)]
-                values[variable.path] = np.reshape(flat.numpy()[slot.start:slot.stop], slot.shape)
-        return values
-
-    def _read(self):
+    def flat_values(self):
+        """`(kernel, state)`: the current values of the edge's flat weights (None where it has none)."""
         return (None if self.kernel is None else self.kernel.value,
                 None if self.state is None else self.state.value)

@@ -4,7 +4,7 @@ Each epoch alternates (a) one pass over the training batches, each batch trainin
 weights of a child the controller samples, and (b) `controller_steps` REINFORCE updates of the
 controller, each on children scored with the shared weights on one validation batch. At the
 end, `num_derived` sampled children and the controller's most likely one, each with at most
-`max_parameter_free` parameter-free operations in its normal cell (`autonas.oneshot.enas_derivation`),
+`max_parameter_free` parameter-free operations in its normal cell (`autonas.oneshot.enas.derivation`),
 are scored on the whole validation set with the shared weights; the best is what the search found.
 
 The controller is `autonas.oracles.controller.LSTMController`, the same one `ReinforceOracle`
@@ -23,11 +23,11 @@ import time
 import numpy as np
 
 from autonas.engine.budget import CosinePlan, Deadline
-from autonas.oneshot.darts_architecture import DEFAULT_MAX_PARAMETER_FREE, parameter_free_share
-from autonas.oneshot.enas_derivation import cap_normal_cell, operation_frequencies
-from autonas.oneshot.memory import peak_rss_mb
+from autonas.oneshot.enas.derivation import cap_normal_cell, operation_frequencies
+from autonas.oneshot.parameter_free import DEFAULT_MAX_PARAMETER_FREE, parameter_free_share
 from autonas.oneshot.result import DerivedArchitecture, OneShotResult
-from autonas.oneshot.training import SupernetTrainer
+from autonas.oneshot.supernet.memory import peak_rss_mb
+from autonas.oneshot.supernet.training import SupernetTrainer
 from autonas.oracles.controller import LSTMController
 from autonas.space.hypermodel import check_optimizer
 

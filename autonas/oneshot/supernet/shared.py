@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from autonas.oneshot.candidates import make_candidate
+from autonas.space.operations import make_operation
 
 
 def _switch_key(edge, training, update):
@@ -46,7 +46,7 @@ class SharedComputations:
         """
         key = (op_name, int(filters), bool(reduces))
         if key not in self._templates:
-            template = make_candidate(op_name, filters=filters, reduces=reduces, name=f"template_{op_name}")
+            template = make_operation(op_name, filters=filters, reduces=reduces, name=f"template_{op_name}")
             template.build(input_shape)
             self._templates[key] = template
         return self._templates[key]

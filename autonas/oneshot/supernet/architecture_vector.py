@@ -9,9 +9,10 @@ number); an op entry is the index into `space.operations`.
 Example:
     >>> from autonas.space import CellSearchSpace
     >>> space = CellSearchSpace(["conv_3x3", "identity"], num_blocks=1, reduction_cell=False)
-    >>> vector_to_genotype(space, [1, 0, 0, 1]).normal.blocks[0]
+    >>> encoding = ArchitectureEncoding(space)
+    >>> encoding.decode([1, 0, 0, 1]).normal.blocks[0]
     Block(input_a=1, op_a='conv_3x3', input_b=0, op_b='identity')
-    >>> genotype_to_vector(space, vector_to_genotype(space, [1, 0, 0, 1])).tolist()
+    >>> encoding.encode(encoding.decode([1, 0, 0, 1])).tolist()
     [1, 0, 0, 1]
 """
 from __future__ import annotations
@@ -95,17 +96,3 @@ class ArchitectureEncoding:
     def sample(self, rng):
         """A uniformly random architecture; `rng` is a `numpy.random.Generator`."""
         return rng.integers(self.sizes).astype(np.int32)
-
-
-def genotype_to_vector(space, genotype):
-    """The integer vector encoding `genotype` in `space` (see `ArchitectureEncoding`)."""
-    return ArchitectureEncoding(space).encode(genotype)
-
-
-def vector_to_genotype(space, vector):
-    """The genotype that integer vector `vector` encodes in `space`.
-
-    Raises:
-        ValueError: for a vector of the wrong length or with an index out of range.
-    """
-    return ArchitectureEncoding(space).decode(vector)

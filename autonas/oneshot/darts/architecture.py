@@ -30,25 +30,19 @@ import keras
 import numpy as np
 from keras import ops
 
-from autonas.oneshot.encoding import FIELDS_PER_BLOCK
+from autonas.oneshot.parameter_free import cap_parameter_free, parameter_free
+from autonas.oneshot.supernet.architecture_vector import FIELDS_PER_BLOCK
 from autonas.space.genotype import NUM_CELL_INPUTS
 from autonas.space.hypermodel import SLOTS
-from autonas.space.operations import OPERATIONS
 
 INITIAL_SCALE = 1e-3  # DARTS initialises every logit to 1e-3 * N(0, 1)
 MASKED = 1e9  # subtracted from the logits of states a block cannot read: exactly zero weight
-DEFAULT_MAX_PARAMETER_FREE = 2  # P-DARTS keeps at most 2 skip connections in a normal cell of 8 edges
 
 
 def readable_states(num_blocks):
     """A `(num_blocks, NUM_CELL_INPUTS + num_blocks - 1)` 0/1 mask: which states each block can read."""
     states = np.arange(NUM_CELL_INPUTS + num_blocks - 1)
     return (states[None, :] < NUM_CELL_INPUTS + np.arange(num_blocks)[:, None]).astype("float32")
-
-
-def parameter_free(operations):
-    """A bool array over `operations`: True for the parameter-free ones (identity, pooling)."""
-    return np.array([not OPERATIONS[op].has_weights for op in operations])
 
 
 class ArchitectureParameters:
@@ -156,38 +150,6 @@ def choose_operations(op_probabilities, free, max_parameter_free=None):
     return cap_parameter_free(np.argmax(probabilities, axis=-1), probabilities, free, max_parameter_free)
 
 
-def cap_parameter_free(chosen, probabilities, free, max_parameter_free=None):
-    """`chosen` operations with at most `max_parameter_free` parameter-free ones.
-
-    When more slots chose a parameter-free operation, those whose preference for it is weakest
-    (the smallest log-ratio of its probability to the slot's best operation with weights) take
-    that operation instead. The cap is ignored when every operation is parameter-free.
-
-    Args:
-        chosen: int array of operation indices, one per slot (any shape).
-        probabilities: the slots' operation probabilities, shape `chosen.shape + (num_operations,)`.
-        free: bool array over the operations (`parameter_free`).
-        max_parameter_free: the cap, or None for none.
-
-    Returns:
-        An int32 array shaped like `chosen`.
-    """
-    chosen = np.asarray(chosen)
-    if max_parameter_free is None or free.all():
-        return chosen.astype(np.int32)
-    flat = chosen.reshape(-1).copy()
-    slots = np.asarray(probabilities, "float64").reshape(-1, free.shape[0])
-    picked_free = np.flatnonzero(free[flat])
-    if picked_free.size > max_parameter_free:
-        weighted = np.where(free, -np.inf, slots)
-        with np.errstate(divide="ignore"):
-            margins = np.log(slots[picked_free, flat[picked_free]]) - np.log(weighted[picked_free].max(axis=-1))
-        # A stable sort keeps the earlier slot on ties, so the result does not depend on the platform.
-        replaced = picked_free[np.argsort(-margins, kind="stable")[max_parameter_free:]]
-        flat[replaced] = np.argmax(weighted[replaced], axis=-1)
-    return flat.reshape(chosen.shape).astype(np.int32)
-
-
 def discretize(space, input_probabilities, op_probabilities, *, max_parameter_free=None):
     """The architecture vector DARTS derives from its mixture weights (see the module docstring).
 
@@ -207,15 +169,3 @@ def discretize(space, input_probabilities, op_probabilities, *, max_parameter_fr
         operations = choose_operations(op_probabilities[cell_type], free, cap)
         vector.append(np.stack([inputs, operations], axis=-1).reshape(-1))
     return np.concatenate(vector).astype(np.int32)
-
-
-def parameter_free_share(genotype, cell_types=None):
-    """The share of parameter-free operations among the operations of `genotype`'s cells.
-
-    Args:
-        genotype: a `Genotype`.
-        cell_types: the cells to count ("normal", "reduce"); all of them by default.
-    """
-    cells = genotype.cells
-    names = [op for cell_type in (cell_types or cells) for op in cells[cell_type].operations]
-    return sum(not OPERATIONS[op].has_weights for op in names) / len(names)

@@ -2,7 +2,7 @@
 
 A controller trained on shared weights drifts to identity and pooling (they score well early,
 before any convolution has learned), and a child that is mostly parameter-free retrains poorly.
-As DARTS's derivation does (`autonas.oneshot.darts_architecture.cap_parameter_free`), each
+As DARTS's derivation does (`autonas.oneshot.parameter_free.cap_parameter_free`), each
 candidate keeps at most `max_parameter_free` parameter-free operations in its normal cell; the
 slots that chose one with the weakest preference take the operation with weights that the
 controller picks most often there. The controller's per-slot preferences are estimated from a
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autonas.oneshot.darts_architecture import cap_parameter_free, parameter_free
-from autonas.oneshot.encoding import FIELDS_PER_BLOCK
+from autonas.oneshot.parameter_free import cap_parameter_free, parameter_free
+from autonas.oneshot.supernet.architecture_vector import FIELDS_PER_BLOCK
 
 OP_FIELDS = (1, 3)  # op_a and op_b within a block's four entries
 

@@ -1,0 +1,10 @@
+"""The weight-sharing supernet: the model (`model.py`), its cells (`supercell.py`) and edges
+(`edges.py`), the computations edges share (`shared.py`) and the flat weight layout they use
+(`packing.py`), the architecture as an int vector (`architecture_vector.py`), shared-weight
+training and scoring (`training.py`) with its graph-optimiser switch (`graph_rewrites.py`), and
+the memory estimate that refuses a supernet too large to train (`memory.py`)."""
+from autonas.oneshot.supernet.architecture_vector import ArchitectureEncoding
+from autonas.oneshot.supernet.model import Supernet
+from autonas.oneshot.supernet.training import SupernetTrainer
+
+__all__ = ["ArchitectureEncoding", "Supernet", "SupernetTrainer"]
