@@ -105,7 +105,7 @@ class CellSearchSpace:
 
 OPTIMIZERS = ("sgd", "adam")
 # Peak learning rates used when none is given: NASNet/DARTS's SGD setting, and the Adam rate that
-# did marginally better than 1e-2 on four text data sets (README, "Text defaults").
+# did marginally better than 1e-2 on four text data sets (docs/how-a-fit-works.md, "Text defaults").
 DEFAULT_LEARNING_RATES = {"sgd": 0.1, "adam": 3e-3}
 
 

@@ -57,7 +57,7 @@ class NetworkSize:
 
 # Sequences keep at least this many positions: sentence classifiers pool over the whole
 # sentence, and two reductions cost 8.4 points of validation accuracy on TREC (16 tokens) and 2.4
-# on SST-2 (32), within noise on MR and Subj (README, "Text defaults").
+# on SST-2 (32), within noise on MR and Subj (docs/how-a-fit-works.md, "Text defaults").
 MIN_SEQUENCE_POSITIONS = 32
 
 
