@@ -117,7 +117,7 @@ def place_cells(size, reductions):
 
 
 def network_reductions(spatial_shape, size):
-    """The reduction cells of a network at `size` on features of `spatial_shape`."""
+    """How many reduction cells a network at `size` stacks on features of `spatial_shape`."""
     return default_reductions(spatial_shape) if size.reductions is None else size.reductions
 
 

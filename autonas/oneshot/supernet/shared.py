@@ -1,7 +1,8 @@
 """What the edges of one supernet share: template layers, traced switch and relaxation functions.
 
 Every edge holds the same operations; only the weights differ. So the computation of a
-candidate lives in one template layer per (operation, filters, reduces), which edges run with
+candidate lives in one template layer per (operation, filters, reduces), the registry's own
+layer for it (`autonas.space.operations`, the one a child network uses), which edges run with
 their own weight values through Keras's `stateless_call`. Likewise the whole switch over an
 edge's candidates, a function of (branch index, inputs, weights), is a `tf.function` per edge
 configuration that every edge of that configuration calls: Python traces and differentiates
