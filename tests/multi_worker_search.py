@@ -19,7 +19,8 @@ from autonas import ImageSearchClassifier  # noqa: E402
 directory, output_path = sys.argv[1:3]
 digits = load_digits()
 images = (digits.images * (255 / 16)).round().astype(np.uint8)
-# 577 training samples: the last global batch of 32 holds one, so one worker's share is empty.
+# 577 training samples: the last global batch of 32 holds one, which would leave one worker's share
+# empty: training must leave that batch out rather than fail.
 x_train, y_train, x_test, y_test = images[:721], digits.target[:721], images[1200:], digits.target[1200:]
 clf = ImageSearchClassifier(max_trials=2, epochs=3, final_epochs=3, num_blocks=2, search_filters=8, final_filters=8,
                             operations=["conv_3x3", "max_pool_3x3", "identity"], batch_size=16, verbose=0,

@@ -94,7 +94,7 @@ def lockstep_fit(model, dataset, *, epochs, strategy, callbacks=(), verbose=0):
     `model.stop_training` are the chief's. Returns the history dict.
     """
     train_step = _train_step(model, strategy)
-    batches = strategy.experimental_distribute_dataset(_shard_by_data(dataset))
+    batches = strategy.experimental_distribute_dataset(_shard_by_data(_every_replica_fed(dataset, strategy)))
     hooks = keras.callbacks.CallbackList(list(callbacks), model=model, epochs=epochs)
     history = {"loss": [], "accuracy": []}
     model.stop_training = False
@@ -137,7 +137,7 @@ def _train_step(model, strategy):
 
     Each replica's loss is its examples' loss over the step's global sample count, so the
     gradients Keras sums across replicas are those of the global mean, even when the last
-    batch leaves some replicas fewer (or no) examples.
+    batch leaves some replicas fewer examples (none is left without: `_every_replica_fed`).
     """
     loss = keras.losses.get(model.loss)
 
@@ -173,6 +173,18 @@ def _logs(totals):
     loss_sum, correct, samples = np.asarray(totals, dtype=np.float64)
     samples = max(samples, 1.0)
     return {"loss": float(loss_sum / samples), "accuracy": float(correct / samples)}
+
+
+def _every_replica_fed(dataset, strategy):
+    """Leave out a training batch too small to give every replica a sample (at most an epoch's last).
+
+    A step in which a replica has no samples fails its collectives under TF 2.21 ("Shape mismatch
+    in the collective instance ..."; tests/multi_worker_search.py: 577 samples, a global batch of
+    32 on two workers). The few samples of such a batch sit out that epoch; the shuffle puts
+    others last in the next.
+    """
+    replicas = strategy.num_replicas_in_sync
+    return dataset.filter(lambda inputs, labels: tf.shape(labels)[0] >= replicas)
 
 
 def _shard_by_data(dataset):

@@ -72,9 +72,8 @@ class EdgeOperation(layers.Layer):
         return config
 
 
-@keras.saving.register_keras_serializable(package="autonas")
-class ReluConvBN(EdgeOperation):
-    """ReLU, convolution, batch norm (`conv_*`; also the cells' 1x1 input projections).
+class KernelOperation(EdgeOperation):
+    """An `EdgeOperation` with a kernel size (the convolutions).
 
     Args:
         filters: output channels.
@@ -85,6 +84,17 @@ class ReluConvBN(EdgeOperation):
     def __init__(self, filters, kernel_size, *, reduces=False, **kwargs):
         super().__init__(filters, reduces=reduces, **kwargs)
         self.kernel_size = int(kernel_size)
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+class ReluConvBN(KernelOperation):
+    """ReLU, convolution, batch norm (`conv_*`; also the cells' 1x1 input projections)."""
+
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
         self.conv = StridedConv(filters, self.kernel_size, name="conv")
         self.bn = batch_norm("bn")
 
@@ -95,23 +105,13 @@ class ReluConvBN(EdgeOperation):
     def call(self, x, strides=1, training=None):
         return self.bn(self.conv(ops.relu(x), strides=strides), training=training)
 
-    def get_config(self):
-        return {**super().get_config(), "kernel_size": self.kernel_size}
-
 
 @keras.saving.register_keras_serializable(package="autonas")
-class StackedSeparable(EdgeOperation):
-    """Two ReLU-separable-conv-BN units, the first carrying the stride (`sep_conv_*`, NASNet).
+class StackedSeparable(KernelOperation):
+    """Two ReLU-separable-conv-BN units, the first carrying the stride (`sep_conv_*`, NASNet)."""
 
-    Args:
-        filters: output channels.
-        kernel_size: an int.
-        reduces: see `EdgeOperation`.
-    """
-
-    def __init__(self, filters, kernel_size, *, reduces=False, **kwargs):
-        super().__init__(filters, reduces=reduces, **kwargs)
-        self.kernel_size = int(kernel_size)
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
         self.convs = [StridedConv(filters, self.kernel_size, kind="separable", name=f"sep{i}") for i in range(2)]
         self.norms = [batch_norm(f"bn{i}") for i in range(2)]
 
@@ -126,26 +126,18 @@ class StackedSeparable(EdgeOperation):
             x = norm(conv(ops.relu(x), strides=stride), training=training)
         return x
 
-    def get_config(self):
-        return {**super().get_config(), "kernel_size": self.kernel_size}
-
 
 @keras.saving.register_keras_serializable(package="autonas")
-class DilatedConv(EdgeOperation):
+class DilatedConv(KernelOperation):
     """ReLU, dilated depthwise conv, pointwise conv carrying the stride, BN (`dil_conv_*`).
 
     Keras convolutions reject strides > 1 together with dilation > 1, so the stride moves to the
-    1x1 pointwise convolution, which computes the same subsampled result.
-
-    Args:
-        filters: output channels.
-        kernel_size: an int (the depthwise kernel, dilated by 2).
-        reduces: see `EdgeOperation`.
+    1x1 pointwise convolution, which computes the same subsampled result. `kernel_size` is the
+    depthwise kernel's, dilated by 2.
     """
 
-    def __init__(self, filters, kernel_size, *, reduces=False, **kwargs):
-        super().__init__(filters, reduces=reduces, **kwargs)
-        self.kernel_size = int(kernel_size)
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
         self.depthwise = StridedConv(filters, self.kernel_size, kind="depthwise", dilation_rate=2, name="depthwise")
         self.pointwise = StridedConv(filters, 1, name="pointwise")
         self.bn = batch_norm("bn")
@@ -159,24 +151,15 @@ class DilatedConv(EdgeOperation):
         x = self.pointwise(self.depthwise(ops.relu(x)), strides=strides)
         return self.bn(x, training=training)
 
-    def get_config(self):
-        return {**super().get_config(), "kernel_size": self.kernel_size}
-
 
 @keras.saving.register_keras_serializable(package="autonas")
-class FactorizedConv(EdgeOperation):
+class FactorizedConv(KernelOperation):
     """ReLU, 1xk conv, kx1 conv, BN (`conv_1xk_kx1`, images only): a kxk receptive field with
-    2k weights per channel pair.
-
-    Args:
-        filters: output channels.
-        kernel_size: k.
-        reduces: see `EdgeOperation`.
+    2k weights per channel pair (k is `kernel_size`).
     """
 
-    def __init__(self, filters, kernel_size, *, reduces=False, **kwargs):
-        super().__init__(filters, reduces=reduces, **kwargs)
-        self.kernel_size = int(kernel_size)
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
         self.row = StridedConv(filters, (1, self.kernel_size), name="row")
         self.column = StridedConv(filters, (self.kernel_size, 1), name="column")
         self.bn = batch_norm("bn")
@@ -189,9 +172,6 @@ class FactorizedConv(EdgeOperation):
     def call(self, x, strides=1, training=None):
         x = self.row(ops.relu(x), strides=(1, strides))
         return self.bn(self.column(x, strides=(strides, 1)), training=training)
-
-    def get_config(self):
-        return {**super().get_config(), "kernel_size": self.kernel_size}
 
 
 @keras.saving.register_keras_serializable(package="autonas")
