@@ -9,6 +9,11 @@ by the seed, so every system in a benchmark sees exactly the same arrays.
   `dataset-fashion-mnist` (`apt-get install dataset-fashion-mnist`), idx files read with numpy;
   the training subset is drawn from the official 60,000 training images and the test subset
   from the official 10,000 test images.
+- `cifar10`: a stratified subset of CIFAR-10 (32x32x3, 10 classes) from the JPEG tarball in
+  `../shared/data/images/cifar10-images-jpg.tar.gz` (or the path in `CIFAR10_TARBALL`),
+  decoded with Pillow; JPEG re-encodings, so pixels are close to, not identical with, the
+  original. The training subset comes from its 50,000 training images, the test subset from
+  its 10,000 test images.
 
 Example:
     >>> from benchmarks.datasets import load
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
 import os
+import tarfile
 
 import numpy as np
 
@@ -33,7 +40,9 @@ FASHION_FILES = {
     "x_test": "t10k-images-idx3-ubyte.gz",
     "y_test": "t10k-labels-idx1-ubyte.gz",
 }
-NAMES = ("digits", "fashion")
+CIFAR10_TARBALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "images",
+                               "cifar10-images-jpg.tar.gz")
+NAMES = ("digits", "fashion", "cifar10")
 
 
 class DatasetUnavailable(RuntimeError):
@@ -124,6 +133,45 @@ def load_fashion(seed=0, train_size=10_000, test_size=2_000):
                  f"stratified, seed {seed}")
 
 
+def cifar10_tarball():
+    """The CIFAR-10 JPEG tarball's path, or raise `DatasetUnavailable`."""
+    path = os.environ.get("CIFAR10_TARBALL") or CIFAR10_TARBALL
+    if not os.path.exists(path):
+        raise DatasetUnavailable(f"The CIFAR-10 tarball is not at {os.path.abspath(path)}: point CIFAR10_TARBALL at "
+                                 "cifar10-images-jpg.tar.gz (train/<class>/NNNN.jpg, test/<class>/NNNN.jpg).")
+    return path
+
+
+def load_cifar10(seed=0, train_size=10_000, test_size=2_000):
+    """A stratified random subset of CIFAR-10 (uint8 32x32x3), read from the JPEG tarball in two
+    passes: the file names first, then only the chosen images."""
+    from PIL import Image
+
+    path = cifar10_tarball()
+    with tarfile.open(path, "r:gz") as archive:
+        names = sorted(m.name for m in archive if m.isfile() and m.name.endswith(".jpg"))
+    classes = sorted({name.split("/")[1] for name in names})
+    rng = np.random.default_rng(seed)
+    chosen = {}
+    for part, size in (("train", train_size), ("test", test_size)):
+        files = [name for name in names if name.startswith(part + "/")]
+        labels = np.array([classes.index(name.split("/")[1]) for name in files])
+        indices = _stratified_indices(labels, size, rng)
+        chosen[part] = ([files[i] for i in indices], labels[indices].astype(np.int64))
+    wanted = {name for files, _ in chosen.values() for name in files}
+    pixels = {}
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive:
+            if member.name in wanted:
+                with Image.open(io.BytesIO(archive.extractfile(member).read())) as image:
+                    pixels[member.name] = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    (train_files, y_train), (test_files, y_test) = chosen["train"], chosen["test"]
+    return Split("cifar10", np.stack([pixels[name] for name in train_files]), y_train,
+                 np.stack([pixels[name] for name in test_files]), y_test,
+                 f"CIFAR-10 32x32x3 JPEG subset, {len(train_files)} train (of 50,000) / {len(test_files)} test "
+                 f"(of 10,000), stratified, seed {seed}")
+
+
 def load(name, *, seed=0, fashion_train=10_000, fashion_test=2_000):
     """The split called `name` (one of `NAMES`).
 
@@ -135,4 +183,6 @@ def load(name, *, seed=0, fashion_train=10_000, fashion_test=2_000):
         return load_digits(seed)
     if name == "fashion":
         return load_fashion(seed, fashion_train, fashion_test)
+    if name == "cifar10":
+        return load_cifar10(seed)
     raise ValueError(f"Unknown data set {name!r}; choose from {', '.join(NAMES)}.")
