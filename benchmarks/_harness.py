@@ -27,7 +27,7 @@ import types
 import numpy as np
 
 VALIDATION_SPLIT = 0.2
-SEARCH_SHARE = 0.7  # autonas's share of the budget for the search (1 - RETRAIN_SHARE)
+SEARCH_SHARE = 0.7  # autonas's share of the budget for the search (autonas.engine.retrain.search_share)
 BATCH_SIZE = 128
 DEFAULT_AUTOKERAS_PYTHON = os.environ.get("AUTOKERAS_PYTHON", "/work/venvs/autokeras/bin/python")
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_autokeras_worker.py")

@@ -1,5 +1,13 @@
-"""One line of progress per trial."""
+"""Progress lines: one per trial, and the search's and retraining's notices."""
 import sys
+
+
+def speaker(verbose):
+    """Where progress notices go: printed (flushed, so they show while training runs) when
+    `verbose`, else dropped."""
+    if not verbose:
+        return lambda message: None
+    return lambda message: print(message, flush=True)
 
 
 def format_seconds(seconds):

@@ -16,7 +16,7 @@ from autonas.distribute.multi_worker_strategy import agreed, fit_history, spans_
 from autonas.distribute.strategies import global_batch_size, make_strategy, strategy_scope
 from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.engine.pace import epochs_that_fit, probe_epoch_seconds, steps_per_epoch
-from autonas.engine.progress import format_seconds
+from autonas.engine.progress import format_seconds, speaker
 from autonas.space.network import NetworkSize
 
 # Share of `time_limit` kept for the final retraining when `retrain=True`.
@@ -44,7 +44,7 @@ class Retrained:
 
 
 def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs, batch_size, deadline=None,
-                 strategy=None, retrain=True, say=print, verbose=0):
+                 strategy=None, retrain=True, verbose=1):
     """Train the final model for `outcome`'s winner in what is left before `deadline`.
 
     Args:
@@ -59,8 +59,7 @@ def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs,
         strategy: the `tf.distribute.Strategy` to train under.
         retrain: False keeps the best trial's model (a one-shot winner is trained at the search
             size on the training data).
-        say: where the one progress line goes.
-        verbose: 2 prints Keras's per-epoch lines.
+        verbose: 0 silent, 1 one progress line, 2 also Keras's per-epoch lines.
 
     Returns:
         `Retrained`.
@@ -68,12 +67,11 @@ def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs,
     strategy = make_strategy(strategy)
     deadline = deadline or Deadline(None)
     best = outcome.best_trial
-    if retrain:
-        sizes = [final_size, hypermodel.size]
-    else:
-        sizes = [hypermodel.size] if best is None else []
-    sizes = list(dict.fromkeys(sizes))
+    if best is not None and not retrain:
+        return Retrained(outcome.tuner.load_model(best), None)
+    sizes = list(dict.fromkeys([final_size, hypermodel.size] if retrain else [hypermodel.size]))
     batches = data.full if retrain else data.train
+    say = speaker(verbose)
     train = RetrainRun(outcome.genotype, hypermodel, batches, deadline=deadline, strategy=strategy, say=say,
                        verbose=verbose)
     if best is None:

@@ -26,7 +26,7 @@ from autonas.cluster.roles import Cluster
 from autonas.distribute.multi_worker_strategy import agreed, spans_workers, worker_index
 from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import CosineEpochs, Deadline
-from autonas.engine.progress import TrialProgress
+from autonas.engine.progress import TrialProgress, speaker
 from autonas.engine.resume import check_resume, recorded_seed, search_configuration
 from autonas.engine.tuner import SearchTuner
 from autonas.oneshot import ONE_SHOT_NAMES, OneShotResult, one_shot_leaderboard, run_one_shot
@@ -195,7 +195,7 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
     if seed is None:
         seed = search_seed(None, directory=directory, project_name=project_name, overwrite=overwrite,
                            strategy=strategy)
-    say = print if verbose else (lambda message: None)
+    say = speaker(verbose)
     if is_one_shot(oracle):
         result = run_one_shot(oracle, space, hypermodel, data, deadline=deadline, seed=seed, batch_size=batch_size,
                               learning_rate=one_shot_learning_rate, say=say)

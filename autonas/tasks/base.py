@@ -150,7 +150,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                          dropout=self.dropout)
                 retrained = retrain_best(outcome, hypermodel, data, final_size=final_size, epochs=self.epochs,
                                          final_epochs=self.final_epochs, batch_size=self.batch_size,
-                                         deadline=deadline, strategy=strategy, retrain=self.retrain, say=self._say,
+                                         deadline=deadline, strategy=strategy, retrain=self.retrain,
                                          verbose=self.verbose)
         self._set_learned(outcome, retrained, classes, spec, deadline)
         return self
@@ -171,10 +171,6 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.retrained_size_ = retrained.size
         self.classes_ = classes
         self.input_spec_ = spec
-
-    def _say(self, message):
-        if self.verbose:
-            print(message, flush=True)
 
     # ----------------------------------------------------------------- use
     def _check_fitted(self):
