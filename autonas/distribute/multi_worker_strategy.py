@@ -68,13 +68,16 @@ def check_same_trial(strategy, hyperparameter_values):
             "on every worker (with seed=None the chief's random seed is shared).")
 
 
-def fit_history(model, dataset, *, epochs, callbacks=(), strategy=None, verbose=0):
-    """Train like `model.fit(dataset, epochs=..., callbacks=...)` and return the history dict;
-    under a multi-worker strategy, with `lockstep_fit`."""
+def fit_history(model, dataset, *, epochs, initial_epoch=0, callbacks=(), strategy=None, verbose=0):
+    """Train like `model.fit(dataset, epochs=..., initial_epoch=..., callbacks=...)` (epochs
+    `initial_epoch` to `epochs - 1`, as Keras counts them) and return the history dict; under a
+    multi-worker strategy, with `lockstep_fit`."""
     if spans_workers(strategy):
-        return lockstep_fit(model, dataset, epochs=epochs, callbacks=callbacks, strategy=strategy, verbose=verbose)
+        return lockstep_fit(model, dataset, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                            strategy=strategy, verbose=verbose)
     # shuffle=False: autonas's datasets shuffle themselves.
-    return model.fit(dataset, epochs=epochs, verbose=verbose, shuffle=False, callbacks=list(callbacks)).history
+    return model.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
+                     callbacks=list(callbacks)).history
 
 
 def evaluate_scores(model, dataset, strategy=None):
@@ -85,13 +88,14 @@ def evaluate_scores(model, dataset, strategy=None):
     return model.evaluate(dataset, verbose=0, return_dict=True)
 
 
-def lockstep_fit(model, dataset, *, epochs, strategy, callbacks=(), verbose=0):
+def lockstep_fit(model, dataset, *, epochs, strategy, initial_epoch=0, callbacks=(), verbose=0):
     """`model.fit` written with `strategy.run`, for strategies Keras's fit cannot train under.
 
     `model` is built and compiled in `strategy`'s scope; `dataset` yields `(inputs, integer
     labels)` batches of the global batch size; the logs hold `loss` and `accuracy` (the metrics
     autonas compiles). Callbacks get the train and epoch hooks; the learning rate they set and
-    `model.stop_training` are the chief's. Returns the history dict.
+    `model.stop_training` are the chief's. Like `fit`, it trains epochs `initial_epoch` to
+    `epochs - 1`. Returns the history dict.
     """
     train_step = _train_step(model, strategy)
     batches = strategy.experimental_distribute_dataset(_shard_by_data(_every_replica_fed(dataset, strategy)))
@@ -99,7 +103,7 @@ def lockstep_fit(model, dataset, *, epochs, strategy, callbacks=(), verbose=0):
     history = {"loss": [], "accuracy": []}
     model.stop_training = False
     hooks.on_train_begin()
-    for epoch in range(epochs):
+    for epoch in range(initial_epoch, epochs):
         hooks.on_epoch_begin(epoch)
         learning_rate = model.optimizer.learning_rate
         model.optimizer.learning_rate = chief_value(strategy, keras.ops.convert_to_numpy(learning_rate))

@@ -71,7 +71,9 @@ class CosinePlan:
     `planned` is `epochs`. With one, after each epoch from the second on (the first includes
     tracing, so its pace misleads) the plan shrinks to the
     epochs that still fit at the last epoch's pace, never below `min_epochs`, so training ends on
-    time with a decayed learning rate instead of being cut off at a high one.
+    time with a decayed learning rate instead of being cut off at a high one. Epochs are counted
+    as Keras counts them: a training resumed at `initial_epoch` e0 runs epochs e0, e0 + 1, ... of
+    the same plan, and its first epoch (the first `end_epoch`) is the one with tracing.
 
     Args:
         peak_learning_rate: learning rate of the first epoch.
@@ -89,6 +91,7 @@ class CosinePlan:
         self.min_epochs = min(int(min_epochs), self.epochs)
         self.reserve_seconds = float(reserve_seconds)
         self.planned = self.epochs
+        self._first_epoch = None
 
     def learning_rate(self, epoch):
         """The learning rate of epoch `epoch` (counted from 0; fractional within an epoch) under the current plan."""
@@ -98,9 +101,11 @@ class CosinePlan:
     def end_epoch(self, epoch, seconds):
         """Re-plan after epoch `epoch` took `seconds`; returns whether another epoch follows."""
         done = epoch + 1
+        if self._first_epoch is None:
+            self._first_epoch = epoch
         if self.deadline.remaining is not None:
             left = max(self.deadline.remaining - self.reserve_seconds, 0.0)
-            if epoch > 0:
+            if epoch > self._first_epoch:
                 affordable = done + int(left // max(seconds, 1e-9))
                 self.planned = max(done, self.min_epochs, min(self.planned, affordable))
         return done < self.planned
@@ -123,6 +128,12 @@ class CosineEpochs(keras.callbacks.Callback):
 
     Both act in the batch hooks: a loop that calls the epoch hooks alone
     (`autonas.distribute.multi_worker_strategy`) sets the rate per epoch and stops at epoch ends.
+
+    The plan spans `epochs` whatever the fit is asked for (a fit of more epochs stops when the
+    plan is done). A Hyperband rung ends at another epoch than the search's `epochs`: the trial
+    runner trains it under `spanning(rung_epochs)`, a plan over the rung's last epoch, counted
+    from 0, so a promoted trial resumed at `initial_epoch` continues down that cosine (a warm
+    restart after its parent's shorter, annealed plan); see `autonas.engine.tuner.trial_rung`.
     """
 
     def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1, anneal_per_batch=False,
@@ -138,6 +149,20 @@ class CosineEpochs(keras.callbacks.Callback):
     @property
     def planned(self):
         return self.plan.planned
+
+    def spanning(self, epochs):
+        """This schedule planned over `epochs` instead (itself if it already is): same peak,
+        deadline and options.
+
+        Example:
+            >>> CosineEpochs(0.1, 3).spanning(9).planned
+            9
+        """
+        peak_learning_rate, planned, deadline, min_epochs = self._args
+        if int(epochs) == int(planned):
+            return self
+        return CosineEpochs(peak_learning_rate, epochs, deadline, min_epochs, anneal_per_batch=self.anneal_per_batch,
+                            stop_within_epoch=self.stop_within_epoch)
 
     def on_train_begin(self, logs=None):
         self.plan = CosinePlan(*self._args)

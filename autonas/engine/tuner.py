@@ -4,11 +4,12 @@ from __future__ import annotations
 import gc
 import os
 import time
+from typing import NamedTuple
 
 import keras
 import keras_tuner
 
-from autonas.engine.budget import Deadline
+from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.cluster.roles import Cluster
 from autonas.distribute.strategies import strategy_scope
 from autonas.engine.gradient_registry import released_custom_gradients
@@ -38,12 +39,56 @@ class EpochTimer(keras.callbacks.Callback):
         return self.durations[-1] if self.durations else 0.0
 
 
+class Rung(NamedTuple):
+    """The epochs one trial trains: epochs `initial_epoch` to `epochs - 1` (as Keras counts them),
+    starting from the weights trial `parent` saved, or from scratch when `parent` is None."""
+
+    epochs: int
+    initial_epoch: int = 0
+    parent: str | None = None
+
+
+def trial_rung(hyperparameters, epochs):
+    """The `Rung` a trial trains, read from keras-tuner's Hyperband hyperparameters.
+
+    `keras_tuner.oracles.HyperbandOracle` sets "tuner/epochs" (the epoch the trial trains until),
+    "tuner/initial_epoch" (the epoch it starts at) and, for a trial promoted to a higher rung,
+    "tuner/trial_id" (the trial whose weights it continues from). A trial without them trains
+    the search's `epochs` from scratch.
+
+    Args:
+        hyperparameters: the trial's `keras_tuner.HyperParameters`.
+        epochs: the search's epochs per trial.
+
+    Returns:
+        A `Rung`.
+
+    Example:
+        >>> hp = keras_tuner.HyperParameters()
+        >>> hp.values.update({"tuner/epochs": 3, "tuner/initial_epoch": 1, "tuner/trial_id": "0000"})
+        >>> trial_rung(hp, epochs=10)
+        Rung(epochs=3, initial_epoch=1, parent='0000')
+    """
+    values = hyperparameters.values
+    if "tuner/epochs" not in values:
+        return Rung(int(epochs))
+    return Rung(int(values["tuner/epochs"]), int(values.get("tuner/initial_epoch", 0)), values.get("tuner/trial_id"))
+
+
 class SearchTuner(keras_tuner.Tuner):
     """Runs trials for any keras-tuner Oracle and HyperModel, under an optional deadline.
 
     Each trial trains the built model for `epochs` and reports the final epoch's metrics, its
-    parameter count, the wall-clock seconds of the whole trial and of its last epoch. Before each new trial the tuner checks that an
+    parameter count, the epochs it trained, the wall-clock seconds of the whole trial and of its
+    last epoch. Before each new trial the tuner checks that an
     average trial still fits before `deadline`; if not, the search ends with the trials so far.
+
+    Under `keras_tuner.oracles.HyperbandOracle` a trial trains its rung instead (`trial_rung`):
+    until "tuner/epochs", from "tuner/initial_epoch", a promoted trial from the weights its
+    parent trial saved (the optimizer starts afresh, as in keras-tuner's own `Hyperband`). A
+    `CosineEpochs` schedule among the callbacks is planned over the rung's last epoch
+    (`CosineEpochs.spanning`), so a rung is neither cut at the search's `epochs` nor left
+    unannealed before it.
 
     Its project resumes after the process is killed at any moment: the tuner's state file is
     written from the start of the search and replaced atomically (the oracle's files too, for
@@ -131,21 +176,25 @@ class SearchTuner(keras_tuner.Tuner):
         check_same_trial(self.distribution_strategy, trial.hyperparameters.values)
         keras.backend.clear_session()
         gc.collect()
+        rung = trial_rung(trial.hyperparameters, epochs)
         # TensorFlow's gradient registry would keep each trial's train step alive, and memory
         # would grow with every trial (see `autonas.engine.gradient_registry`).
         with released_custom_gradients():
             with self.strategy_scope():
                 model = self.hypermodel.build(trial.hyperparameters)
+                if rung.parent is not None:
+                    model.load_weights(self.weights_path(rung.parent))
+            callbacks = [c.spanning(rung.epochs) if isinstance(c, CosineEpochs) else c for c in callbacks]
             timer = EpochTimer()
-            history = fit_history(model, train_data, epochs=epochs, callbacks=[*callbacks, timer],
-                                  strategy=self.distribution_strategy, verbose=verbose)
+            history = fit_history(model, train_data, epochs=rung.epochs, initial_epoch=rung.initial_epoch,
+                                  callbacks=[*callbacks, timer], strategy=self.distribution_strategy, verbose=verbose)
             # Validate once, after the last epoch run (a callback may stop training early to meet
             # the deadline): the score is that epoch's, and each extra validation pass costs time.
             scores = evaluate_scores(model, validation_data, self.distribution_strategy)
         model.save_weights(self.weights_path(trial.trial_id))
         metrics = {name: float(values[-1]) for name, values in history.items()}
         metrics.update({f"val_{name}": float(value) for name, value in scores.items()})
-        metrics["epochs"] = float(len(timer.durations))
+        metrics["epochs"] = float(len(timer.durations))  # trained in this trial (a rung: from its initial epoch)
         metrics["params"] = float(model.count_params())
         metrics["epoch_seconds"] = timer.steady_epoch_seconds()
         metrics["seconds"] = time.monotonic() - start
