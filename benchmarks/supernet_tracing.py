@@ -3,7 +3,7 @@
 Each variant runs in a fresh process, one after the other: build the supernet of the default
 image space, call the ENAS train step and the scoring step once (tracing, graph rewrites,
 first run), then `--steps` more times with a new child each. "grappler" is TensorFlow's default;
-"off" is how autonas calls the supernet's steps on a CPU (`autonas.oneshot.supernet.graph_rewrites`).
+"off" is how autonas calls the supernet's steps on a CPU (`autonas.engine.graph_rewrites`).
 
     python benchmarks/supernet_tracing.py --side 28 --json tracing.json
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from autonas.engine.budget import CosineEpochs, Deadline
+from autonas.engine.budget import CosineEpochs, CosinePlan, Deadline
 
 
 class FakeClock:
@@ -81,3 +81,19 @@ def test_annealed_per_batch_a_shrunk_plan_still_ends_near_zero():
     batches, per_epoch = train(stop_within_epoch=False, seconds=32.0, epochs=5, details=True)
     assert batches == [10, 10, 10]
     assert per_epoch[2] == [pytest.approx(0.025)] * 10
+
+
+def test_a_plan_grows_to_use_time_its_estimate_left_unused():
+    clock = FakeClock()
+    # Estimated 3 epochs, 30 s left, and each epoch takes 5 s: 6 fit, and 10 are allowed.
+    plan = CosinePlan(0.1, 3, Deadline(30.0, clock=clock), most_epochs=10)
+    epoch = 0
+    while True:
+        clock.now += 5.0
+        if not plan.end_epoch(epoch, 5.0):
+            break
+        epoch += 1
+    assert epoch + 1 == 6
+    # Without most_epochs the estimate is the most.
+    capped = CosinePlan(0.1, 3, Deadline(30.0, clock=FakeClock()))
+    assert [capped.end_epoch(e, 5.0) for e in range(3)] == [True, True, False]

@@ -33,7 +33,7 @@ def test_a_trial_search_and_its_retraining_without_an_estimator(problem, tmp_pat
     assert outcome.score == outcome.leaderboard["score"].max()
     assert str(outcome.genotype) == outcome.leaderboard["architecture"][0]
     final = NetworkSize(filters=8, normal_cells=1)
-    retrained = retrain_best(outcome, hypermodel, data, final_size=final, epochs=1, final_epochs=1, batch_size=32,
+    retrained = retrain_best(outcome, hypermodel, data, final_size=final, final_epochs=1, batch_size=32,
                              verbose=0)
     assert retrained.size == final
     assert retrained.model.count_params() == hypermodel.count_params(outcome.genotype, size=final)
@@ -43,7 +43,7 @@ def test_retrain_false_keeps_the_best_trials_model(problem, tmp_path):
     space, hypermodel, data = problem
     outcome = run_search("evolution", space, hypermodel, data, epochs=1, max_trials=1, directory=str(tmp_path),
                          seed=0, verbose=0)
-    kept = retrain_best(outcome, hypermodel, data, final_size=NetworkSize(filters=8), epochs=1, final_epochs=1,
+    kept = retrain_best(outcome, hypermodel, data, final_size=NetworkSize(filters=8), final_epochs=1,
                         batch_size=32, retrain=False, verbose=0)
     assert kept.size is None
     assert kept.model.count_params() == outcome.leaderboard["params"][0]

@@ -7,7 +7,7 @@ from tensorflow.core.protobuf import config_pb2
 from tensorflow.python.eager import context
 
 from autonas.oneshot import Supernet, SupernetTrainer
-from autonas.oneshot.supernet.graph_rewrites import graph_rewrites_off
+from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.space import CellSearchSpace, NetworkSize
 from autonas.testing.supernet import predict
 

@@ -4,7 +4,7 @@ import pytest
 
 import autonas  # noqa: F401  (registers the custom layers)
 from autonas.space import PUBLISHED_CELLS, NetworkSize, build_classifier
-from autonas.space.network import default_reductions
+from autonas.space.network import default_reductions, stem_downsamplings
 
 
 @pytest.mark.parametrize("spatial, expected", [((8, 8), 2), ((32, 32), 2), ((4, 4), 1), ((2, 7), 0), ((28, 5), 1)])
@@ -71,3 +71,22 @@ def test_a_genotype_without_reduction_cell_builds_only_without_reductions():
     long = keras.Input((128, 8))  # 128 positions: two reductions
     with pytest.raises(ValueError, match="no reduction cell"):
         build_classifier(genotype, inputs=long, features=long, num_classes=3, size=NetworkSize(filters=4))
+
+
+@pytest.mark.parametrize("spatial, expected", [((8, 8), 0), ((16, 16), 0), ((17, 40), 1), ((28, 28), 1),
+                                               ((32, 32), 1), ((64, 48), 2), ((224, 224), 4), ((300,), 0)])
+def test_stem_downsamples_images_to_at_most_16_pixels_a_side(spatial, expected):
+    assert stem_downsamplings(spatial) == expected
+    assert stem_downsamplings(spatial, NetworkSize(stem_downsamplings=3)) == 3
+
+
+def test_downsampling_stem_halves_each_side_before_the_cells():
+    inputs = keras.Input((28, 28, 1))
+    model = build_classifier(PUBLISHED_CELLS["darts_v2"], inputs=inputs, features=inputs, num_classes=3,
+                             size=NetworkSize(filters=4))
+    assert model.get_layer("stem_bn").output.shape == (None, 14, 14, 8)
+    # then two reductions, as on 14x14 images: 14 -> 7 -> 4
+    assert model.get_layer("reduce2_concat").output.shape[1:3] == (4, 4)
+    at_full_size = build_classifier(PUBLISHED_CELLS["darts_v2"], inputs=inputs, features=inputs, num_classes=3,
+                                    size=NetworkSize(filters=4, stem_downsamplings=0))
+    assert at_full_size.get_layer("stem_bn").output.shape == (None, 28, 28, 8)

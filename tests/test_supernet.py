@@ -13,7 +13,7 @@ from autonas.testing.supernet import candidate_weights as edge_candidate_weights
 from autonas.testing.supernet import load_child_weights, mix, one_hot_mix_weights, predict
 from autonas.space import IMAGE_OPERATIONS, Block, Cell, CellSearchSpace, Genotype, NetworkSize, build_classifier
 from autonas.space.operations import operations_for_rank
-from supernet_inputs import pixel_inputs
+from supernet_inputs import pixel_inputs, pixel_inputs_20
 
 TOLERANCE = 1e-5
 VOCABULARY = ["the", "cat", "sat", "on", "mat", "dog", "ran", "far", "a", "big", "red", "ball"]
@@ -99,6 +99,13 @@ def test_supernet_computes_image_children_with_reduction_cells():
     x = np.random.default_rng(0).integers(0, 256, size=(6, 8, 8)).astype("uint8")
     supernet = assert_computes_children(space, pixel_inputs, NetworkSize(filters=4), x, seed=1)
     assert [p.cell_type for p in supernet.placements] == ["normal", "reduce", "normal", "reduce", "normal"]
+
+
+def test_supernet_computes_children_behind_a_downsampling_stem():
+    space = CellSearchSpace(["conv_3x3", "sep_conv_3x3", "max_pool_3x3", "identity"], num_blocks=2, rank=2)
+    x = np.random.default_rng(6).integers(0, 256, size=(4, 20, 20)).astype("uint8")
+    supernet = assert_computes_children(space, pixel_inputs_20, NetworkSize(filters=4), x, seed=7, compiled=True)
+    assert [layer.name for layer in supernet.stem][:3] == ["stem_down0_conv", "stem_down0_bn", "stem_down0_relu"]
 
 
 def test_supernet_computes_text_children_without_reduction_cell():

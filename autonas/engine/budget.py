@@ -82,14 +82,19 @@ class CosinePlan:
         min_epochs: the plan never drops below this, even if that overruns the deadline: an
             undertrained model is worse than a late one.
         reserve_seconds: time to leave before the deadline for work after the last epoch.
+        most_epochs: when above `epochs`, the plan also grows, up to this, while the pace
+            allows: `epochs` is then an estimate made before any epoch ran, and one that
+            proves pessimistic would leave the rest of the budget unused.
     """
 
-    def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1, reserve_seconds=0.0):
+    def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1, reserve_seconds=0.0,
+                 most_epochs=None):
         self.peak_learning_rate = float(peak_learning_rate)
         self.epochs = int(epochs)
         self.deadline = deadline or Deadline(None)
         self.min_epochs = min(int(min_epochs), self.epochs)
         self.reserve_seconds = float(reserve_seconds)
+        self.most_epochs = None if most_epochs is None or most_epochs <= self.epochs else int(most_epochs)
         self.planned = self.epochs
         self._first_epoch = None
 
@@ -107,7 +112,8 @@ class CosinePlan:
             left = max(self.deadline.remaining - self.reserve_seconds, 0.0)
             if epoch > self._first_epoch:
                 affordable = done + int(left // max(seconds, 1e-9))
-                self.planned = max(done, self.min_epochs, min(self.planned, affordable))
+                ceiling = self.planned if self.most_epochs is None else self.most_epochs
+                self.planned = max(done, self.min_epochs, min(ceiling, affordable))
         return done < self.planned
 
 
@@ -116,7 +122,8 @@ class CosineEpochs(keras.callbacks.Callback):
     when the plan is done.
 
     Args:
-        peak_learning_rate, epochs, deadline, min_epochs: as for `CosinePlan`.
+        peak_learning_rate, epochs, deadline, min_epochs, most_epochs: as for `CosinePlan`
+            (train with `fit(epochs=most_epochs)` for the plan to grow).
         anneal_per_batch: follow the cosine batch by batch, so the last planned epoch ends near
             zero. Per epoch, a plan that shrank under the deadline ends at a quarter to half of
             the peak rate: a Fashion-MNIST retraining whose plan shrank from 3 epochs to 2
@@ -137,9 +144,9 @@ class CosineEpochs(keras.callbacks.Callback):
     """
 
     def __init__(self, peak_learning_rate, epochs, deadline=None, min_epochs=1, anneal_per_batch=False,
-                 stop_within_epoch=False):
+                 stop_within_epoch=False, most_epochs=None):
         super().__init__()
-        self._args = (peak_learning_rate, epochs, deadline, min_epochs)
+        self._args = (peak_learning_rate, epochs, deadline, min_epochs, 0.0, most_epochs)
         self.plan = CosinePlan(*self._args)
         self.anneal_per_batch = bool(anneal_per_batch)
         self.stop_within_epoch = bool(stop_within_epoch)
@@ -150,19 +157,20 @@ class CosineEpochs(keras.callbacks.Callback):
     def planned(self):
         return self.plan.planned
 
-    def spanning(self, epochs):
-        """This schedule planned over `epochs` instead (itself if it already is): same peak,
-        deadline and options.
+    def spanning(self, epochs, deadline=None):
+        """This schedule planned over `epochs` instead, and under `deadline` when given (itself
+        if nothing changes): same peak and options.
 
         Example:
             >>> CosineEpochs(0.1, 3).spanning(9).planned
             9
         """
-        peak_learning_rate, planned, deadline, min_epochs = self._args
-        if int(epochs) == int(planned):
+        peak_learning_rate, planned, own_deadline, min_epochs, _, most_epochs = self._args
+        if int(epochs) == int(planned) and deadline is None:
             return self
-        return CosineEpochs(peak_learning_rate, epochs, deadline, min_epochs, anneal_per_batch=self.anneal_per_batch,
-                            stop_within_epoch=self.stop_within_epoch)
+        return CosineEpochs(peak_learning_rate, epochs, deadline or own_deadline, min_epochs,
+                            anneal_per_batch=self.anneal_per_batch, stop_within_epoch=self.stop_within_epoch,
+                            most_epochs=most_epochs)
 
     def on_train_begin(self, logs=None):
         self.plan = CosinePlan(*self._args)

@@ -14,6 +14,8 @@ import time
 
 import keras
 
+from autonas.engine.graph_rewrites import graph_rewrites_off
+
 PROBE_BATCHES = 4  # the first traces; the median of the other three sets the pace
 
 
@@ -52,7 +54,8 @@ def probe_epoch_seconds(model, batches, steps, probe_batches=PROBE_BATCHES):
     """
     start = time.monotonic()
     timer = BatchSeconds()
-    model.fit(batches.take(probe_batches), epochs=1, verbose=0, shuffle=False, callbacks=[timer])
+    with graph_rewrites_off():  # as the training that follows calls the same step
+        model.fit(batches.take(probe_batches), epochs=1, verbose=0, shuffle=False, callbacks=[timer])
     if not timer.seconds:
         return time.monotonic() - start
     return statistics.median(timer.seconds) * steps

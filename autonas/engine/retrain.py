@@ -15,6 +15,7 @@ import keras
 from autonas.distribute.multi_worker_strategy import agreed, fit_history, spans_workers
 from autonas.distribute.strategies import global_batch_size, make_strategy, strategy_scope
 from autonas.engine.budget import CosineEpochs, Deadline
+from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.engine.pace import epochs_that_fit, probe_epoch_seconds, steps_per_epoch
 from autonas.engine.progress import format_seconds, speaker
 from autonas.space.network import NetworkSize
@@ -26,6 +27,20 @@ RETRAIN_SHARE = 0.3
 # spent at least as long retraining as searching. On Fashion-MNIST at 600 s on 2 cores, 30% left
 # the retraining 180-230 s, of which probing its pace took about 80 s (docs/one-shot.md).
 ONE_SHOT_RETRAIN_SHARE = 0.5
+
+
+# Retraining epochs when `final_epochs` is None: without a time limit, and the most with one
+# (the plan then grows from its first estimate while the measured pace allows, so the fit uses
+# its whole budget: `autonas.engine.budget.CosinePlan`).
+DEFAULT_FINAL_EPOCHS = 30
+MOST_FINAL_EPOCHS = 300
+
+
+def most_final_epochs(final_epochs, deadline):
+    """The most epochs a retraining may run: `final_epochs` when given, else by the time limit."""
+    if final_epochs is not None:
+        return int(final_epochs)
+    return DEFAULT_FINAL_EPOCHS if deadline.seconds is None else MOST_FINAL_EPOCHS
 
 
 def search_share(one_shot, retrain):
@@ -43,17 +58,17 @@ class Retrained:
     size: NetworkSize | None
 
 
-def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs, batch_size, deadline=None,
+def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_size, deadline=None,
                  strategy=None, retrain=True, verbose=1):
     """Train the final model for `outcome`'s winner in what is left before `deadline`.
 
     Args:
-        outcome: the search's `SearchOutcome`.
+        outcome: the search's `SearchOutcome`; its winner's epochs (`trial_epochs`) are the
+            fewest the retraining may run: fewer would likely undo the search's result.
         hypermodel: the search's `CellHyperModel` (its size is the search size).
         data: the search's `PreparedData`.
         final_size: the `NetworkSize` to retrain at when it fits.
-        epochs: epochs a search trial had: fewer would likely undo the search's result.
-        final_epochs: the most epochs of the retraining.
+        final_epochs: the most epochs of the retraining; None: `most_final_epochs`.
         batch_size: per-replica batch size.
         deadline: the whole fit's `Deadline`; None: no limit.
         strategy: the `tf.distribute.Strategy` to train under.
@@ -66,6 +81,8 @@ def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs,
     """
     strategy = make_strategy(strategy)
     deadline = deadline or Deadline(None)
+    final_epochs = most_final_epochs(final_epochs, deadline)
+    epochs = outcome.trial_epochs
     best = outcome.best_trial
     if best is not None and not retrain:
         return Retrained(outcome.tuner.load_model(best), None)
@@ -80,7 +97,7 @@ def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs,
         keras.backend.clear_session()
         size, model, planned = pick_one_shot_size(train, sizes, samples, batch_size=batch_size, wanted=wanted,
                                                   needed=min(final_epochs, epochs))
-        return Retrained(train(model, size, planned, min_epochs=1), size if retrain else None)
+        return Retrained(train(model, size, planned, min_epochs=1, most_epochs=wanted), size if retrain else None)
     for size in sizes:
         keras.backend.clear_session()
         model = train.build(size)
@@ -88,7 +105,8 @@ def retrain_best(outcome, hypermodel, data, *, final_size, epochs, final_epochs,
         # No more than wanted (never infinite), and the chief's clock decides for every worker.
         affordable = int(agreed(strategy, min(affordable, final_epochs)))
         if affordable >= min(final_epochs, epochs):
-            return Retrained(train(model, size, affordable, min_epochs=epochs), size if retrain else None)
+            return Retrained(train(model, size, affordable, min_epochs=epochs, most_epochs=final_epochs),
+                             size if retrain else None)
     say("not enough time left to retrain; keeping the best trial's model")
     return Retrained(outcome.tuner.load_model(best), None)
 
@@ -109,21 +127,25 @@ class RetrainRun:
         with strategy_scope(self.strategy):
             return self.hypermodel.build_genotype(self.genotype, size=size)
 
-    def __call__(self, model, size, epochs, *, min_epochs):
-        """Train `model` (built at `size`) for up to `epochs` (at least `min_epochs`); the model to keep.
+    def __call__(self, model, size, epochs, *, min_epochs, most_epochs):
+        """Train `model` (built at `size`) for about `epochs` (at least `min_epochs`, at most
+        `most_epochs`); the model to keep.
 
-        A plan from probed batches can be optimistic: when the real epochs run slower, the plan
-        shrinks to end on time, still annealed to zero, and past the deadline an epoch beyond the
-        minimum stops at its current batch.
+        A plan from probed batches or a scaled trial pace is an estimate: when the real epochs
+        run slower, the plan shrinks to end on time, still annealed to zero, and past the
+        deadline an epoch beyond the minimum stops at its current batch; when they run faster,
+        it grows (up to `most_epochs`) to use the time left.
         """
         epochs = max(1, epochs)
+        most_epochs = max(epochs, most_epochs)
         remaining = self.deadline.remaining
         self.say(f"training the best architecture ({model.count_params():,} parameters) for up to {epochs} epochs"
                  + (f", {format_seconds(remaining)} left" if remaining is not None else ""))
         schedule = CosineEpochs(self.hypermodel.learning_rate, epochs, self.deadline, min_epochs=min_epochs,
-                                anneal_per_batch=True, stop_within_epoch=True)
-        fit_history(model, self.batches, epochs=epochs, callbacks=[schedule], strategy=self.strategy,
-                    verbose=2 if self.verbose == 2 else 0)
+                                anneal_per_batch=True, stop_within_epoch=True, most_epochs=most_epochs)
+        with graph_rewrites_off():
+            fit_history(model, self.batches, epochs=most_epochs, callbacks=[schedule], strategy=self.strategy,
+                        verbose=2 if self.verbose == 2 else 0)
         if spans_workers(self.strategy):  # Keras cannot predict under it: a copy outside it predicts
             trained, model = model, self.hypermodel.build_genotype(self.genotype, size=size)
             model.set_weights(trained.get_weights())

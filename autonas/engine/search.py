@@ -28,11 +28,13 @@ from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.engine.progress import TrialProgress, speaker
 from autonas.engine.resume import check_resume, recorded_seed, search_configuration
+from autonas.engine.trial_epochs import TrialEpochs, fixed_trial_epochs
 from autonas.engine.tuner import SearchTuner
 from autonas.oneshot import ONE_SHOT_NAMES, OneShotResult, one_shot_leaderboard, run_one_shot
 from autonas.oracles import ORACLE_NAMES, make_oracle
 from autonas.space.genotype import Genotype
 from autonas.space.published import PUBLISHED_CELLS
+from autonas.space.starting_cells import starting_cells
 
 OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
 # Trials of a search with neither `max_trials` nor a time limit.
@@ -44,7 +46,9 @@ SEARCH_NAMES = ORACLE_NAMES + ONE_SHOT_NAMES
 class SearchOutcome:
     """What a search found: the winner, its score and every candidate.
 
-    `tuner` and `best_trial` are set by a trial search (the trial's trained model can be kept);
+    `trial_epochs` is the epochs the winner trained in the search (a one-shot search's: the
+    epochs a trial would have had). `tuner` and `best_trial` are set by a trial search (the
+    trial's trained model can be kept);
     `one_shot` by a one-shot search. In keras-tuner's chief/worker mode `role` is "chief" or
     "worker": the chief's outcome holds every trial and `trial_workers` (trial id -> the tuner
     ids it was given to); a worker's holds only `worker_trials` (the trials it ran) and no winner.
@@ -53,6 +57,7 @@ class SearchOutcome:
     genotype: Genotype | None
     score: float | None
     leaderboard: pd.DataFrame | None
+    trial_epochs: int | None = None
     tuner: SearchTuner | None = None
     best_trial: keras_tuner.engine.trial.Trial | None = None
     one_shot: OneShotResult | None = None
@@ -144,6 +149,14 @@ def warm_start_genotype(value):
                      f"got {value!r}.")
 
 
+def resolve_warm_start(warm_start, oracle, space):
+    """The architectures a search tries first: `warm_start` as given; for None, the space's
+    `starting_cells` when `oracle` takes starting points ("evolution", "reinforce"), else none."""
+    if warm_start is not None:
+        return list(warm_start)
+    return starting_cells(space) if oracle in ("evolution", "reinforce") else []
+
+
 def search_directory(directory, strategy=None):
     """A context giving the directory a search keeps its project in: `directory`, or a temporary
     one removed afterwards; under a multi-worker strategy each worker but the chief keeps its own
@@ -157,7 +170,7 @@ def search_directory(directory, strategy=None):
 
 
 def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=None, seed=None, max_trials=None,
-               warm_start=(), project_name="search", overwrite=False, strategy=None, batch_size=128,
+               warm_start=None, project_name="search", overwrite=False, strategy=None, batch_size=128,
                one_shot_learning_rate=None, task="search", verbose=1):
     """Search `space` for the best architecture on `data`.
 
@@ -167,13 +180,15 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
         space: the `CellSearchSpace`.
         hypermodel: the `CellHyperModel` building the search-size network.
         data: `PreparedData` (batched training and validation data).
-        epochs: training epochs per trial.
+        epochs: training epochs per trial; None sizes them to `deadline` (`TrialEpochs`).
         directory: where the trial search keeps its keras-tuner project (see `search_directory`;
             a one-shot search writes nothing).
         deadline: a `Deadline` for the search; None: no time limit.
         seed: an int fixing the proposals (and shuffles); None draws one (`search_seed`).
         max_trials: most trials; None runs as many as `deadline` allows, or `DEFAULT_MAX_TRIALS`.
-        warm_start: genotypes or names of published cells to try first ("evolution", "reinforce").
+        warm_start: genotypes or names of published cells to try first ("evolution", "reinforce");
+            None: the space's `starting_cells` (a plain convolution cell, the published cells
+            that fit) with those oracles; () for none.
         project_name, overwrite: the keras-tuner project; with `overwrite=False` an existing
             project is resumed, after checking it was started with the same configuration.
         strategy: the `tf.distribute.Strategy` (or its name) trials train under; None: the default.
@@ -200,7 +215,8 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
         result = run_one_shot(oracle, space, hypermodel, data, deadline=deadline, seed=seed, batch_size=batch_size,
                               learning_rate=one_shot_learning_rate, say=say)
         return SearchOutcome(genotype=result.best.genotype, score=result.best.score,
-                             leaderboard=one_shot_leaderboard(result, hypermodel.count_params), one_shot=result)
+                             leaderboard=one_shot_leaderboard(result, hypermodel.count_params),
+                             trial_epochs=fixed_trial_epochs(epochs), one_shot=result)
     return _search_trials(oracle, space, hypermodel, data, epochs=epochs, directory=directory, deadline=deadline,
                           seed=seed, max_trials=max_trials, warm_start=warm_start, project_name=project_name,
                           overwrite=overwrite, strategy=strategy, batch_size=batch_size, task=task, verbose=verbose)
@@ -215,6 +231,7 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     runs trials until the chief says stop; its outcome names only the trials it ran.
     """
     cluster = Cluster.from_environment()
+    warm_start = resolve_warm_start(warm_start, oracle, space)
     steps_batch = global_batch_size(batch_size, strategy)
     configuration = search_configuration(task=task, oracle=oracle, seed=seed, space=space, hypermodel=hypermodel,
                                          epochs=epochs, batch_size=batch_size, global_batch_size=steps_batch,
@@ -231,12 +248,15 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
         # A worker counts its own trials, of a total it does not know.
         progress = TrialProgress(max_trials=None if cluster.is_worker else oracle.max_trials, deadline=deadline,
                                  describe=lambda hp: space.declare(hp.copy()).summary())
-    tuner = SearchTuner(hypermodel, oracle, deadline=deadline, on_trial_done=progress, directory=directory,
-                        project_name=project_name, overwrite=overwrite, distribution_strategy=strategy)
+    # Workers of a chief/worker search could not agree on one probe trial: they train the fixed epochs.
+    trial_epochs = TrialEpochs(fixed_trial_epochs(epochs) if cluster.distributed else epochs, deadline)
+    tuner = SearchTuner(hypermodel, oracle, deadline=deadline, trial_epochs=trial_epochs, on_trial_done=progress,
+                        directory=directory, project_name=project_name, overwrite=overwrite,
+                        distribution_strategy=strategy)
     # A trial that would run past the deadline (in practice the first, before any pace is known)
-    # shortens its schedule to end on time.
-    tuner.search(data.train, validation_data=data.validation, epochs=epochs, verbose=0,
-                 callbacks=[CosineEpochs(hypermodel.learning_rate, epochs, deadline)])
+    # shortens its schedule to end on time; `trial_epochs` re-plans it per trial.
+    tuner.search(data.train, validation_data=data.validation, epochs=fixed_trial_epochs(epochs), verbose=0,
+                 callbacks=[CosineEpochs(hypermodel.learning_rate, fixed_trial_epochs(epochs), deadline)])
     role = cluster.role if cluster.distributed else None
     if cluster.is_worker:
         return SearchOutcome(genotype=None, score=None, leaderboard=None, tuner=tuner, role=role,
@@ -245,8 +265,11 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     if not best_trials:
         raise RuntimeError(_no_trial_message(tuner))
     best = best_trials[0]
+    # A Hyperband rung's trial trained from its parent's epochs on: the winner had them all.
+    best_epochs = best.hyperparameters.values.get("tuner/epochs", best.metrics.get_last_value("epochs"))
     return SearchOutcome(genotype=space.declare(best.hyperparameters.copy()), score=float(best.score),
-                         leaderboard=trial_leaderboard(tuner, space), tuner=tuner, best_trial=best, role=role,
+                         leaderboard=trial_leaderboard(tuner, space), trial_epochs=int(best_epochs), tuner=tuner,
+                         best_trial=best, role=role,
                          trial_workers=tuner.trial_workers if cluster.is_chief else None)
 
 

@@ -70,9 +70,14 @@ def trial_rung(hyperparameters, epochs):
         Rung(epochs=3, initial_epoch=1, parent='0000')
     """
     values = hyperparameters.values
-    if "tuner/epochs" not in values:
+    if not is_rung(hyperparameters):
         return Rung(int(epochs))
     return Rung(int(values["tuner/epochs"]), int(values.get("tuner/initial_epoch", 0)), values.get("tuner/trial_id"))
+
+
+def is_rung(hyperparameters):
+    """Whether a trial's epochs come from its oracle (keras-tuner's Hyperband rungs)."""
+    return "tuner/epochs" in hyperparameters.values
 
 
 class SearchTuner(keras_tuner.Tuner):
@@ -103,13 +108,17 @@ class SearchTuner(keras_tuner.Tuner):
         hypermodel: a `keras_tuner.HyperModel` returning compiled models.
         oracle: any `keras_tuner.Oracle`.
         deadline: a `Deadline`; None means no time limit.
+        trial_epochs: a `TrialEpochs` deciding each trial's epochs (and sizing them to the
+            budget); None: every trial trains the `epochs` given to `search`.
         on_trial_done: optional callback `f(tuner, trial)` after each trial (progress output).
         **tuner_kwargs: keras-tuner Tuner arguments (directory, project_name, overwrite,
             distribution_strategy, ...).
     """
 
-    def __init__(self, hypermodel, oracle, *, deadline=None, on_trial_done=None, **tuner_kwargs):
+    def __init__(self, hypermodel, oracle, *, deadline=None, trial_epochs=None, on_trial_done=None, **tuner_kwargs):
         self.cluster = Cluster.from_environment()
+        # Before keras-tuner's constructor, which restores a resumed project's state into it.
+        self.trial_epochs = trial_epochs
         if self.cluster.is_worker:
             tuner_kwargs["overwrite"] = False  # the project directory is shared: only the chief clears it
         super().__init__(oracle=oracle, hypermodel=hypermodel, **tuner_kwargs)
@@ -176,7 +185,11 @@ class SearchTuner(keras_tuner.Tuner):
         check_same_trial(self.distribution_strategy, trial.hyperparameters.values)
         keras.backend.clear_session()
         gc.collect()
-        rung = trial_rung(trial.hyperparameters, epochs)
+        planned, schedule_deadline = (epochs, None) if self.trial_epochs is None else self.trial_epochs.next_trial()
+        rung = trial_rung(trial.hyperparameters, planned)
+        from_oracle = is_rung(trial.hyperparameters)
+        if from_oracle:
+            schedule_deadline = None
         # TensorFlow's gradient registry would keep each trial's train step alive, and memory
         # would grow with every trial (see `autonas.engine.gradient_registry`).
         with released_custom_gradients():
@@ -184,7 +197,8 @@ class SearchTuner(keras_tuner.Tuner):
                 model = self.hypermodel.build(trial.hyperparameters)
                 if rung.parent is not None:
                     model.load_weights(self.weights_path(rung.parent))
-            callbacks = [c.spanning(rung.epochs) if isinstance(c, CosineEpochs) else c for c in callbacks]
+            callbacks = [c.spanning(rung.epochs, schedule_deadline) if isinstance(c, CosineEpochs) else c
+                         for c in callbacks]
             timer = EpochTimer()
             history = fit_history(model, train_data, epochs=rung.epochs, initial_epoch=rung.initial_epoch,
                                   callbacks=[*callbacks, timer], strategy=self.distribution_strategy, verbose=verbose)
@@ -198,7 +212,20 @@ class SearchTuner(keras_tuner.Tuner):
         metrics["params"] = float(model.count_params())
         metrics["epoch_seconds"] = timer.steady_epoch_seconds()
         metrics["seconds"] = time.monotonic() - start
+        if self.trial_epochs is not None and not from_oracle:
+            self.trial_epochs.trial_done(len(timer.durations))
         return metrics
+
+    def get_state(self):
+        state = super().get_state()
+        if self.trial_epochs is not None:
+            state["trial_epochs"] = self.trial_epochs.get_state()
+        return state
+
+    def set_state(self, state):
+        super().set_state(state)
+        if self.trial_epochs is not None and "trial_epochs" in state:
+            self.trial_epochs.set_state(state["trial_epochs"])
 
     def weights_path(self, trial_id):
         return os.path.join(self.get_trial_dir(trial_id), "model.weights.h5")

@@ -30,6 +30,8 @@ class NetworkSize:
         normal_cells: normal cells per stage (N in NASNet).
         reductions: number of reduction cells; None picks it from the input size.
         stem_multiplier: the stem convolution has `stem_multiplier * filters` channels.
+        stem_downsamplings: stride-2 convolutions the stem applies before the cells; None
+            picks it from the input size (`stem_downsamplings`).
         dropout: dropout rate before the softmax head.
     """
 
@@ -38,11 +40,13 @@ class NetworkSize:
     reductions: int | None = None
     stem_multiplier: int = 2
     dropout: float = 0.2
+    stem_downsamplings: int | None = None
 
     def covers(self, other):
         """Whether this size is at least `other` in every part, so it cannot train faster."""
         return (self.filters >= other.filters and self.normal_cells >= other.normal_cells
-                and self.reductions == other.reductions and self.stem_multiplier >= other.stem_multiplier)
+                and self.reductions == other.reductions and self.stem_multiplier >= other.stem_multiplier
+                and self.stem_downsamplings == other.stem_downsamplings)
 
     def __post_init__(self):
         if self.filters < 2:
@@ -51,6 +55,8 @@ class NetworkSize:
             raise ValueError(f"normal_cells must be at least 1, got {self.normal_cells}.")
         if self.reductions is not None and self.reductions < 0:
             raise ValueError(f"reductions must be >= 0, got {self.reductions}.")
+        if self.stem_downsamplings is not None and self.stem_downsamplings < 0:
+            raise ValueError(f"stem_downsamplings must be >= 0, got {self.stem_downsamplings}.")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
 
@@ -116,17 +122,51 @@ def place_cells(size, reductions):
     return tuple(placements)
 
 
+# Images wider than this (on their shorter side) are downsampled by the stem before the first
+# cell, NASNet-ImageNet's remedy: a cell's cost grows with its pixels, and at 28x28 or 32x32 the
+# default search proxy spent 84-87% of each trial in the full-resolution cells, 35-44 s an epoch
+# of 8,000 images on 2 cores against 1-1.3 s for a plain CNN (docs/results.md, "Where a search
+# trial's time goes"). Sequences are never downsampled by the stem.
+MAX_CELL_SIDE = 16
+
+
+def stem_downsamplings(spatial_shape, size=None):
+    """How many stride-2 convolutions the stem applies: `size.stem_downsamplings` when set,
+    else as many as bring an image's shorter side to at most `MAX_CELL_SIDE` (0 for sequences)."""
+    if size is not None and size.stem_downsamplings is not None:
+        return size.stem_downsamplings
+    if len(spatial_shape) == 1:
+        return 0
+    side, count = max(min(int(s) for s in spatial_shape), 1), 0
+    while side > MAX_CELL_SIDE:
+        side, count = math.ceil(side / 2), count + 1
+    return count
+
+
+def cell_input_shape(spatial_shape, size=None):
+    """The spatial shape the first cell sees: `spatial_shape` after the stem's downsamplings."""
+    factor = 2 ** stem_downsamplings(spatial_shape, size)
+    return tuple(math.ceil(int(s) / factor) for s in spatial_shape)
+
+
 def network_reductions(spatial_shape, size):
     """How many reduction cells a network at `size` stacks on features of `spatial_shape`."""
-    return default_reductions(spatial_shape) if size.reductions is None else size.reductions
+    if size.reductions is not None:
+        return size.reductions
+    return default_reductions(cell_input_shape(spatial_shape, size))
 
 
-def stem_layers(rank, size):
-    """The stem before the first cell: a 3x3 convolution to `size.stem_multiplier * size.filters`
-    channels (no bias), then batch norm."""
-    conv = CONVOLUTIONS[rank](size.stem_multiplier * size.filters, 3, padding="same", use_bias=False,
-                              name="stem_conv")
-    return conv, batch_norm("stem_bn")
+def stem_layers(rank, size, downsamplings=0):
+    """The stem before the first cell, in order: `downsamplings` times a stride-2 3x3 convolution,
+    batch norm and ReLU, then a 3x3 convolution to `size.stem_multiplier * size.filters` channels
+    (no bias) and batch norm."""
+    channels = size.stem_multiplier * size.filters
+    convolution = CONVOLUTIONS[rank]
+    stem = []
+    for index in range(downsamplings):
+        stem += [convolution(channels, 3, strides=2, padding="same", use_bias=False, name=f"stem_down{index}_conv"),
+                 batch_norm(f"stem_down{index}_bn"), layers.ReLU(name=f"stem_down{index}_relu")]
+    return stem + [convolution(channels, 3, padding="same", use_bias=False, name="stem_conv"), batch_norm("stem_bn")]
 
 
 def head_layers(rank, num_classes, dropout):
@@ -144,12 +184,14 @@ def build_cell_stack(features, genotype, size):
     """Stem plus cells on `features` (batch, *spatial, channels); returns the last cell output."""
     rank = len(features.shape) - 2
     check_operations(genotype.operations, rank)
-    reductions = network_reductions(features.shape[1:-1], size)
+    spatial_shape = features.shape[1:-1]
+    reductions = network_reductions(spatial_shape, size)
     if reductions and genotype.reduce is None:
         raise ValueError(f"This network needs {reductions} reduction cell(s) but the genotype has no reduction "
                          "cell; give it one, or build with NetworkSize(reductions=0).")
-    stem_conv, stem_bn = stem_layers(rank, size)
-    stem = stem_bn(stem_conv(features))
+    stem = features
+    for layer in stem_layers(rank, size, stem_downsamplings(spatial_shape, size)):
+        stem = layer(stem)
     outputs = []
     for placement in place_cells(size, reductions):
         older, newer = (stem if source == STEM else outputs[source] for source in (placement.older, placement.newer))

@@ -48,7 +48,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     project_name = "search"
     rank = 2
 
-    def __init__(self, *, max_trials=None, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
+    def __init__(self, *, max_trials=None, epochs=None, final_epochs=None, time_limit=None, oracle="evolution",
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,
@@ -148,7 +148,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             if not outcome.is_worker:
                 final_size = NetworkSize(filters=self.final_filters, normal_cells=self.final_normal_cells,
                                          dropout=self.dropout)
-                retrained = retrain_best(outcome, hypermodel, data, final_size=final_size, epochs=self.epochs,
+                retrained = retrain_best(outcome, hypermodel, data, final_size=final_size,
                                          final_epochs=self.final_epochs, batch_size=self.batch_size,
                                          deadline=deadline, strategy=strategy, retrain=self.retrain,
                                          verbose=self.verbose)

@@ -22,8 +22,12 @@ class ImageSearchClassifier(SearchClassifier):
     Args:
         max_trials: most architectures to try; None (default) tries as many as `time_limit`
             allows, or 10 without a time limit.
-        epochs: training epochs per trial (the proxy budget).
-        final_epochs: epochs for retraining the best architecture (capped by `time_limit`).
+        epochs: training epochs per trial (the proxy budget); None (default) sizes them to
+            `time_limit`: the first trial measures the pace, and every trial trains as many
+            epochs (2 to 10) as let about 12 trials fit in the search's share
+            (`autonas.engine.trial_epochs`); 10 without a time limit.
+        final_epochs: the most epochs for retraining the best architecture; None (default):
+            as many as fit in what `time_limit` leaves (30 without a time limit).
         time_limit: wall-clock budget for the whole `fit`, seconds or a string like "10m";
             the search stops starting trials when an average trial no longer fits in its share
             (70% when `retrain`, 50% after a one-shot search, else all of it) and returns the
@@ -54,7 +58,9 @@ class ImageSearchClassifier(SearchClassifier):
         dropout: dropout before the softmax head.
         warm_start: genotypes (or names of published cells: "nasnet_a", "amoebanet_a", "enas"
             need `num_blocks=5`) to try first; with oracle "evolution" they seed the initial
-            population, with "reinforce" they are the first trials.
+            population, with "reinforce" they are the first trials. None (default): a plain
+            residual convolution cell, then the published cells that fit the space
+            (`autonas.space.starting_cells`); [] for none.
         distribution_strategy: None (TensorFlow's default strategy), "mirrored" (every local
             GPU, or the logical devices configured), "multi_worker_mirrored" (the workers in
             `TF_CONFIG`) or a `tf.distribute.Strategy`; search trials and the final retraining

@@ -13,7 +13,10 @@ def check_parameters(estimator):
     seconds (None: no limit) otherwise."""
     if estimator.max_trials is not None:
         check_integer("max_trials", estimator.max_trials, 1)
-    for name, minimum in [("epochs", 1), ("final_epochs", 1), ("batch_size", 1),
+    for name in ("epochs", "final_epochs"):  # None: sized to the time limit
+        if getattr(estimator, name) is not None:
+            check_integer(name, getattr(estimator, name), 1)
+    for name, minimum in [("batch_size", 1),
                           ("num_blocks", 1), ("search_filters", 2), ("search_normal_cells", 1),
                           ("final_filters", 2), ("final_normal_cells", 1)]:
         check_integer(name, getattr(estimator, name), minimum)

@@ -38,7 +38,7 @@ class TextSearchClassifier(SearchClassifier):
     project_name = "text_search"
     rank = 1
 
-    def __init__(self, *, max_trials=None, epochs=10, final_epochs=30, time_limit=None, oracle="evolution",
+    def __init__(self, *, max_trials=None, epochs=None, final_epochs=None, time_limit=None, oracle="evolution",
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,

@@ -122,8 +122,9 @@ def load_child_weights(supernet, child, genotype):
     for layer in supernet.frontend.layers:
         if layer.weights:
             _copy(child.get_layer(layer.name), layer, "frontend")
-    for layer in (supernet.stem_conv, supernet.stem_bn):
-        _copy(child.get_layer(layer.name), layer, "stem")
+    for layer in supernet.stem:
+        if layer.weights:
+            _copy(child.get_layer(layer.name), layer, "stem")
     live = _live_cells(supernet, genotype)
     for index, (placement, cell) in enumerate(zip(supernet.placements, supernet.cells)):
         if index not in live:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from autonas.oneshot.supernet.graph_rewrites import graph_rewrites_off
+from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.oneshot.supernet.training import LABELS_SPEC, BatchConverter, keeping_moving_statistics
 from autonas.space.genotype import NUM_CELL_INPUTS
 from autonas.space.hypermodel import SLOTS

@@ -30,7 +30,8 @@ from keras import ops
 from autonas.oneshot.supernet.architecture_vector import ArchitectureEncoding
 from autonas.oneshot.supernet.shared import SharedComputations
 from autonas.oneshot.supernet.supercell import SuperCell
-from autonas.space.network import STEM, NetworkSize, head_layers, network_reductions, place_cells, stem_layers
+from autonas.space.network import (STEM, NetworkSize, head_layers, network_reductions, place_cells, stem_downsamplings,
+                                   stem_layers)
 from autonas.space.operations import check_operations
 
 
@@ -69,7 +70,7 @@ class Supernet(keras.Model):
             raise ValueError(f"This network needs {reductions} reduction cell(s) but the space searches no reduction "
                              "cell; use CellSearchSpace(reduction_cell=True), or NetworkSize(reductions=0).")
         self.placements = place_cells(size, reductions)
-        self.stem_conv, self.stem_bn = stem_layers(space.rank, size)
+        self.stem = stem_layers(space.rank, size, stem_downsamplings(spatial, size))
         self.shared = SharedComputations()
         self.cells = [SuperCell(space.operations, space.num_blocks, filters=p.filters, reduction=p.reduction,
                                 older_is_larger=p.older_is_larger, shared=self.shared, name=p.name)
@@ -79,9 +80,10 @@ class Supernet(keras.Model):
 
     def _build_layers(self, feature_shape):
         """Create every weight now: a forward pass would only build the chosen operations."""
-        self.stem_conv.build(feature_shape)
-        stem_shape = tuple(feature_shape[:-1]) + (self.stem_conv.filters,)
-        self.stem_bn.build(stem_shape)
+        stem_shape = tuple(feature_shape)
+        for layer in self.stem:
+            layer.build(stem_shape)
+            stem_shape = layer.compute_output_shape(stem_shape)
         shapes = []
         for placement, cell in zip(self.placements, self.cells):
             older, newer = (stem_shape if i == STEM else shapes[i] for i in (placement.older, placement.newer))
@@ -142,7 +144,9 @@ class Supernet(keras.Model):
                 cells) without dropout.
         """
         x = self.frontend(inputs, training=training)
-        stem = self.stem_bn(self.stem_conv(x), training=training or batch_statistics)
+        stem = x
+        for layer in self.stem:
+            stem = layer(stem, training=training or batch_statistics)
         outputs = []
         for placement, cell in zip(self.placements, self.cells):
             older, newer = (stem if i == STEM else outputs[i] for i in (placement.older, placement.newer))

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from autonas.oneshot.supernet.graph_rewrites import graph_rewrites_off
+from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.space.hypermodel import DEFAULT_LEARNING_RATES, check_optimizer, make_optimizer
 
 LABELS_SPEC = tf.TensorSpec((None,), tf.int32)

@@ -1,0 +1,81 @@
+"""How many epochs each search trial trains (`TrialEpochs`): as asked, or sized to the budget.
+
+A search is worth what its number of trials is worth: at a fixed ten epochs a trial of the
+default proxy took 35-100 s on 28x28 and 32x32 images on 2 cores, so a five-minute search ran one
+or two trials, and evolution never evolved. So when `epochs` is None and the search has a time
+limit, the first trial is also the probe: it is planned for `DEFAULT_TRIAL_EPOCHS` under a
+deadline of `1 / TARGET_TRIALS` of the search's time, its cosine schedule shrinks after its second
+epoch (the first includes tracing) to the epochs that fit that deadline at its measured pace
+(`autonas.engine.budget.CosinePlan`), and every later trial trains as many epochs as it did, so
+the trials' scores compare. Tracing is a fixed cost a trial pays however few epochs it trains,
+so a trial never trains fewer than two epochs; on small inputs that means fewer than
+`TARGET_TRIALS` trials. Without a time limit trials train `DEFAULT_TRIAL_EPOCHS`.
+
+Example:
+    >>> from autonas.engine.budget import Deadline
+    >>> epochs = TrialEpochs(None, Deadline(600))
+    >>> epochs.next_trial()[0]       # the probe, planned for the most
+    10
+    >>> epochs.trial_done(3)
+    >>> epochs.next_trial()[0]
+    3
+"""
+from __future__ import annotations
+
+# Epochs of a trial without a time limit, and the most a sized trial trains.
+DEFAULT_TRIAL_EPOCHS = 10
+# Trials a sized search aims to fit in its share of the time limit: enough for evolution's
+# tournaments to start (docs/how-a-fit-works.md).
+TARGET_TRIALS = 12
+
+
+class TrialEpochs:
+    """The epochs of each trial of one search, and the deadline its schedule plans under.
+
+    Args:
+        epochs: the user's epochs per trial, or None to size them.
+        deadline: the search's `Deadline`.
+    """
+
+    def __init__(self, epochs, deadline):
+        self.requested = None if epochs is None else int(epochs)
+        self.deadline = deadline
+        self.sized = None  # set by the probe trial
+
+    @property
+    def sizing(self):
+        """Whether trials' epochs are sized to the budget and not yet known."""
+        return self.requested is None and self.deadline.seconds is not None and self.sized is None
+
+    @property
+    def epochs(self):
+        """The epochs every trial trains, when known (None while the probe has not ended)."""
+        if self.requested is not None:
+            return self.requested
+        if self.deadline.seconds is None:
+            return DEFAULT_TRIAL_EPOCHS
+        return self.sized
+
+    def next_trial(self):
+        """`(epochs, deadline)` for the next trial: its planned epochs, and the deadline its
+        schedule shrinks to meet (the probe's own share, else the search's)."""
+        if not self.sizing:
+            return self.epochs, self.deadline
+        probe_deadline = self.deadline.sub(1.0 / TARGET_TRIALS)
+        return DEFAULT_TRIAL_EPOCHS, probe_deadline
+
+    def trial_done(self, epochs_trained):
+        """Record a completed trial: the probe's epochs become every later trial's."""
+        if self.sizing:
+            self.sized = max(1, int(epochs_trained))
+
+    def get_state(self):
+        return {"sized": self.sized}
+
+    def set_state(self, state):
+        self.sized = state.get("sized")
+
+
+def fixed_trial_epochs(epochs):
+    """Epochs per trial where nothing is sized (one-shot searches, the retraining's floor)."""
+    return DEFAULT_TRIAL_EPOCHS if epochs is None else int(epochs)

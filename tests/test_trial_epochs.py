@@ -1,0 +1,56 @@
+"""Trials train the epochs asked for, or as many as the first trial (the probe) showed fit."""
+import pytest
+
+from autonas.engine import trial_epochs
+from autonas.engine.budget import Deadline
+from autonas.engine.search import run_search
+from autonas.engine.trial_epochs import DEFAULT_TRIAL_EPOCHS, TARGET_TRIALS, TrialEpochs
+from test_engine import problem  # noqa: F401  (the shared digits search fixture)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_asked_epochs_win_and_no_time_limit_means_the_default():
+    assert TrialEpochs(3, Deadline(600)).next_trial()[0] == 3
+    unlimited = TrialEpochs(None, Deadline(None))
+    assert unlimited.epochs == DEFAULT_TRIAL_EPOCHS and not unlimited.sizing
+    unlimited.trial_done(2)
+    assert unlimited.epochs == DEFAULT_TRIAL_EPOCHS
+
+
+def test_the_probe_plans_for_the_most_under_its_share_then_sets_every_trials_epochs():
+    clock = FakeClock()
+    epochs = TrialEpochs(None, Deadline(1200.0, clock=clock))
+    clock.now = 120.0
+    planned, deadline = epochs.next_trial()
+    assert planned == DEFAULT_TRIAL_EPOCHS and epochs.epochs is None
+    assert deadline.remaining == pytest.approx(1080.0 / TARGET_TRIALS)
+    epochs.trial_done(4)
+    assert epochs.next_trial() == (4, epochs.deadline)
+    epochs.trial_done(1)  # a later trial cut short by the search's deadline changes nothing
+    assert epochs.epochs == 4
+    resumed = TrialEpochs(None, Deadline(1200.0, clock=clock))
+    resumed.set_state(epochs.get_state())
+    assert resumed.epochs == 4 and not resumed.sizing
+
+
+def test_a_sized_search_trains_every_trial_the_probes_epochs(problem, tmp_path, monkeypatch):  # noqa: F811
+    space, hypermodel, data = problem
+    # The probe's share (20 ms) holds no more than the two epochs a probe always trains.
+    monkeypatch.setattr(trial_epochs, "TARGET_TRIALS", 1000)
+    outcome = run_search("random", space, hypermodel, data, epochs=None, deadline=Deadline(20.0),
+                         directory=str(tmp_path), seed=0, verbose=0)
+    board = outcome.leaderboard.sort_values("trial")
+    epochs = board["epochs"].astype(int).tolist()
+    assert len(epochs) >= 3, board
+    probe = epochs[0]
+    assert probe == 2, board
+    # Every later trial trains the probe's epochs; the last may be cut by the search's deadline.
+    assert all(e == probe for e in epochs[1:-1]) and epochs[-1] <= probe, board
+    assert outcome.trial_epochs == int(board.set_index("trial").loc[outcome.best_trial.trial_id, "epochs"])
