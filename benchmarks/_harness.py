@@ -215,11 +215,17 @@ class SearchBudgetSpent(Exception):
     pass
 
 
-def budgeted_random_search(hypermodel, *, search_seconds, **kwargs):
-    """A keras-tuner RandomSearch that stops starting trials when the mean trial no longer fits."""
-    import keras_tuner
+def budgeted_tuner(tuner_class, hypermodel, *, search_seconds, trial_cap=None, **kwargs):
+    """A keras-tuner tuner of class `tuner_class` (`RandomSearch`, `Hyperband`, ...) that stops
+    starting trials, from the public `pre_create_trial` hook, when the mean trial no longer fits in
+    `search_seconds` from the start of `search`, or after `trial_cap` trials (None: no cap; for
+    tuners without `max_trials`, such as `Hyperband`).
 
-    class BudgetedRandomSearch(keras_tuner.RandomSearch):
+    It records `search_start`, `trial_ends` (`(trial_id, monotonic time)` in order) and `inside`
+    (trial_id -> seconds inside `run_trial`). `kwargs` go to `tuner_class`.
+    """
+
+    class Budgeted(tuner_class):
         def search(self, *fit_args, **fit_kwargs):
             self.search_start = time.monotonic()
             self.trial_ends = []  # (trial_id, monotonic time), in order
@@ -230,6 +236,8 @@ def budgeted_random_search(hypermodel, *, search_seconds, **kwargs):
                 self.on_search_end()
 
         def pre_create_trial(self):
+            if trial_cap is not None and len(self.trial_ends) >= trial_cap:
+                raise SearchBudgetSpent()
             times = [self.search_start] + [t for _, t in self.trial_ends]
             expected = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 0.0
             if time.monotonic() - self.search_start + expected > search_seconds:
@@ -246,7 +254,26 @@ def budgeted_random_search(hypermodel, *, search_seconds, **kwargs):
             super().on_trial_end(trial)
             self.trial_ends.append((trial.trial_id, time.monotonic()))
 
-    return BudgetedRandomSearch(hypermodel, **kwargs)
+    Budgeted.__name__ = Budgeted.__qualname__ = f"Budgeted{tuner_class.__name__}"
+    return Budgeted(hypermodel, **kwargs)
+
+
+def budgeted_random_search(hypermodel, *, search_seconds, **kwargs):
+    """A keras-tuner RandomSearch that stops starting trials when the mean trial no longer fits."""
+    import keras_tuner
+
+    return budgeted_tuner(keras_tuner.RandomSearch, hypermodel, search_seconds=search_seconds, **kwargs)
+
+
+def trial_epochs(trial, epochs):
+    """`(trained, total)`: the epochs `trial` trained and the epochs its model has in all. A
+    Hyperband trial continues from an earlier trial's checkpoint: it trains from
+    `tuner/initial_epoch` to `tuner/epochs`. Any other trial trains `epochs` from scratch."""
+    values = trial.hyperparameters.values
+    if "tuner/epochs" in values:
+        total = int(values["tuner/epochs"])
+        return total - int(values.get("tuner/initial_epoch", 0)), total
+    return epochs, epochs
 
 
 def begin_search(split, seed):
@@ -276,13 +303,20 @@ def softmax_classifier(inputs, features, num_classes, learning_rate):
 
 
 def kerastuner_search(hypermodel, split, *, start, budget, epochs, args, project_name, search_args, search_kwargs,
-                      full_share, fit_full, evaluate):
-    """A budgeted `RandomSearch` of `hypermodel`, then the best hyperparameters retrained on train +
-    validation data for up to `--final-epochs`, stopped by the budget (never fewer epochs than a
-    trial had); if not even that fits, the best trial's model is kept.
+                      full_share, fit_full, evaluate, tuner_class=None, tuner_kwargs=None, system="kerastuner"):
+    """A budgeted keras-tuner search of `hypermodel` (`RandomSearch` unless `tuner_class` says
+    otherwise), then the best hyperparameters retrained on train + validation data for up to
+    `--final-epochs`, stopped by the budget (never fewer epochs than the best trial's model had);
+    if not even that fits, the best trial's model is kept.
 
     Args:
         start: monotonic time the budget started.
+        epochs: epochs per trial (a `Hyperband` trial's come from its `tuner/epochs`).
+        tuner_class: a keras-tuner `Tuner` class; None: `RandomSearch`.
+        tuner_kwargs: what `tuner_class` gets besides the hypermodel, objective, seed and
+            directory; None: `max_trials=args.max_trials`. Without `max_trials` there, the search
+            stops after `args.max_trials` trials (from `pre_create_trial`).
+        system: the row's system name.
         search_args, search_kwargs: what `tuner.search` gets (the search split, epochs, ...).
         full_share: size of train + validation data over the search's training part.
         fit_full: `fit_full(model, epochs, callbacks)` fits on train + validation data and
@@ -296,12 +330,15 @@ def kerastuner_search(hypermodel, split, *, start, budget, epochs, args, project
     import keras_tuner
 
     end_of_budget = start + budget
+    tuner_class = keras_tuner.RandomSearch if tuner_class is None else tuner_class
+    tuner_kwargs = {"max_trials": args.max_trials} if tuner_kwargs is None else dict(tuner_kwargs)
     with tempfile.TemporaryDirectory(prefix="kt-bench-") as directory:
-        tuner = budgeted_random_search(
-            hypermodel, search_seconds=SEARCH_SHARE * budget,
-            objective=keras_tuner.Objective("val_accuracy", "max"), max_trials=args.max_trials,
+        tuner = budgeted_tuner(
+            tuner_class, hypermodel, search_seconds=SEARCH_SHARE * budget,
+            trial_cap=None if "max_trials" in tuner_kwargs else args.max_trials,
+            objective=keras_tuner.Objective("val_accuracy", "max"),
             seed=args.seed + 1,  # keras-tuner treats seed 0 as "no seed"
-            directory=directory, project_name=project_name, overwrite=True)
+            directory=directory, project_name=project_name, overwrite=True, **tuner_kwargs)
         tuner.search(*search_args, **search_kwargs)
         search_seconds = time.monotonic() - start
         trials = list(tuner.oracle.trials.values())
@@ -311,13 +348,16 @@ def kerastuner_search(hypermodel, split, *, start, budget, epochs, args, project
         ends = dict(tuner.trial_ends)
         ordered = [tuner.search_start] + [t for _, t in tuner.trial_ends]
         index = [tid for tid, _ in tuner.trial_ends].index(best_trial.trial_id)
+        epochs_by_trial = {tid: trial_epochs(tuner.oracle.trials[tid], epochs)[0] for tid, _ in tuner.trial_ends}
+        best_trained, best_total = trial_epochs(best_trial, epochs)
         # Retrain on train + validation within what is left of the budget.
-        per_epoch = tuner.inside[best_trial.trial_id] / epochs * full_share
+        per_epoch = tuner.inside[best_trial.trial_id] / max(best_trained, 1) * full_share
         affordable = int((end_of_budget - time.monotonic()) // max(per_epoch, 1e-9))
-        if affordable >= epochs:
+        if affordable >= best_total:
             keras.backend.clear_session()
             model = hypermodel.build(best_hp)
-            history = fit_full(model, min(args.final_epochs, affordable), [DeadlineStop.make(end_of_budget, epochs)])
+            history = fit_full(model, min(args.final_epochs, affordable),
+                               [DeadlineStop.make(end_of_budget, best_total)])
             final = f"retrained {len(history.history['loss'])} epochs on train+val"
         else:
             model = tuner.get_best_models(1)[0]
@@ -326,16 +366,18 @@ def kerastuner_search(hypermodel, split, *, start, budget, epochs, args, project
         test_accuracy = evaluate(model)
         params = int(model.count_params())
     result = {
-        "system": "kerastuner", "dataset": split.name, "budget_s": budget, "epochs_per_trial": epochs,
+        "system": system, "dataset": split.name, "budget_s": budget, "epochs_per_trial": epochs,
         "trials_finished": len(completed), "trials_failed": len(trials) - len(completed),
         "test_accuracy": test_accuracy, "params": params, "wall_s": wall, "finished": True,
         "search_s": search_seconds, "best_val_accuracy": float(best_trial.score),
         "best_hyperparameters": best_hp.values, "final_model": final,
         "trial_end_s": [t - start for t in ends.values()],
+        "trial_epochs": list(epochs_by_trial.values()), "best_trial_epochs": best_total,
         "notes": f"search {search_seconds:.0f}s; {final}",
     }
     run = types.SimpleNamespace(tuner=tuner, model=model, best_trial=best_trial, best_hp=best_hp, index=index,
-                                ordered=ordered, best_interval=ordered[index + 1] - ordered[index])
+                                ordered=ordered, best_interval=ordered[index + 1] - ordered[index],
+                                best_epochs=best_trained)
     return result, run
 
 
@@ -546,7 +588,8 @@ def versions(args):
 def run_guarded(runner, system, split, budget, epochs, args):
     """`runner(split, budget, epochs, args)` -> `(result, extra)`; a crash becomes a row saying so,
     so that one system's failure does not lose the others' numbers."""
-    say(f"== {split.name} / {system}: budget {budget:.0f}s, {epochs} epochs per trial")
+    per_trial = "the library's default epochs" if epochs is None else f"{epochs} epochs"
+    say(f"== {split.name} / {system}: budget {budget:.0f}s, {per_trial} per trial")
     try:
         result, extra = runner(split, budget, epochs, args)
     except Exception as error:
