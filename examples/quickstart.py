@@ -21,10 +21,11 @@ def main():
     digits = load_digits()
     x_train, x_test, y_train, y_test = train_test_split(
         digits.images, digits.target, test_size=0.25, random_state=0, stratify=digits.target)
-    clf = autonas.ImageSearchClassifier(max_trials=8, epochs=8, final_epochs=30, time_limit="150s", seed=0)
+    # Two minutes: trial epochs and the retraining are sized to it (docs/how-a-fit-works.md).
+    clf = autonas.ImageSearchClassifier(time_limit="2m", seed=0)
     clf.fit(x_train, y_train)
     accuracy = clf.score(x_test, y_test)
-    print(clf.leaderboard()[["trial", "score", "params", "seconds", "status"]].to_string(index=False))
+    print(clf.leaderboard()[["trial", "score", "params", "epochs", "seconds", "status"]].to_string(index=False))
     print("best architecture:", clf.best_genotype_)
     export_dir = os.path.join(tempfile.mkdtemp(prefix="autonas-quickstart-"), "digits_model")
     clf.export(export_dir)

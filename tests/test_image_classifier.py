@@ -131,6 +131,17 @@ def test_time_limit_shortens_a_trial_that_would_overrun_it(digits, tiny):
     assert trial["status"] == "COMPLETED" and 0.0 <= trial["score"] <= 1.0
 
 
+def test_a_fit_with_sized_epochs_uses_its_time_limit_and_no_more(digits, tiny):
+    images, target = digits
+    clf = ImageSearchClassifier(**{**tiny, "max_trials": None, "epochs": None, "final_epochs": None,
+                                   "time_limit": 30})
+    clf.fit(images[:600], target[:600])
+    # Unused budget is lost accuracy; a late fit breaks the user's contract.
+    assert 0.9 * 30 <= clf.search_seconds_ <= 1.05 * 30, clf.leaderboard()
+    epochs = clf.leaderboard().sort_values("trial")["epochs"].tolist()
+    assert len(epochs) >= 2 and set(epochs[1:-1]) <= {epochs[0]}, epochs  # every trial trains the probe's epochs
+
+
 def test_validation_data_scores_the_trials(digits, tiny):
     images, target = digits
     bools = target % 2 == 0

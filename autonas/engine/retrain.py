@@ -101,7 +101,7 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
     for size in sizes:
         keras.backend.clear_session()
         model = train.build(size)
-        affordable = _epochs_that_fit(best, model, data, epochs, deadline.remaining)
+        affordable = _epochs_that_fit(best, model, data, deadline.remaining)
         # No more than wanted (never infinite), and the chief's clock decides for every worker.
         affordable = int(agreed(strategy, min(affordable, final_epochs)))
         if affordable >= min(final_epochs, epochs):
@@ -139,7 +139,9 @@ class RetrainRun:
         epochs = max(1, epochs)
         most_epochs = max(epochs, most_epochs)
         remaining = self.deadline.remaining
-        self.say(f"training the best architecture ({model.count_params():,} parameters) for up to {epochs} epochs"
+        planned = f"{epochs} epochs" + (" or more, as time allows" if most_epochs > epochs and remaining is not None
+                                         else "")
+        self.say(f"training the best architecture ({model.count_params():,} parameters) for {planned}"
                  + (f", {format_seconds(remaining)} left" if remaining is not None else ""))
         schedule = CosineEpochs(self.hypermodel.learning_rate, epochs, self.deadline, min_epochs=min_epochs,
                                 anneal_per_batch=True, stop_within_epoch=True, most_epochs=most_epochs)
@@ -187,7 +189,7 @@ def pick_one_shot_size(train, sizes, samples, *, batch_size, wanted, needed):
     return search_size, search_model, max(1, affordable(search_pace))
 
 
-def _epochs_that_fit(best, final_model, data, search_epochs, seconds_left):
+def _epochs_that_fit(best, final_model, data, seconds_left):
     """How many epochs of `final_model` on train + validation data fit in `seconds_left`.
 
     Scales the best trial's set-up time (build, tracing) and steady epoch time by the growth in
@@ -200,6 +202,7 @@ def _epochs_that_fit(best, final_model, data, search_epochs, seconds_left):
     metric = best.metrics.get_last_value
     growth = max(1.0, final_model.count_params() / max(metric("params"), 1.0))
     epoch_seconds = metric("epoch_seconds")
-    setup = max(metric("seconds") - search_epochs * epoch_seconds, 0.0) * growth
+    # The epochs this trial ran (a Hyperband rung's: from its parent's epochs on).
+    setup = max(metric("seconds") - metric("epochs") * epoch_seconds, 0.0) * growth
     per_epoch = epoch_seconds * growth * (data.train_size + data.validation_size) / max(data.train_size, 1)
     return max(0, int(math.floor((seconds_left - setup) / max(per_epoch, 1e-9))))
