@@ -5,15 +5,8 @@ from autonas.engine import trial_epochs
 from autonas.engine.budget import Deadline
 from autonas.engine.search import run_search
 from autonas.engine.trial_epochs import DEFAULT_TRIAL_EPOCHS, TARGET_TRIALS, TrialEpochs
+from test_budget import FakeClock
 from test_engine import problem  # noqa: F401  (the shared digits search fixture)
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_asked_epochs_win_and_no_time_limit_means_the_default():

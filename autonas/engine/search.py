@@ -248,15 +248,16 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
         # A worker counts its own trials, of a total it does not know.
         progress = TrialProgress(max_trials=None if cluster.is_worker else oracle.max_trials, deadline=deadline,
                                  describe=lambda hp: space.declare(hp.copy()).summary())
+    fixed_epochs = fixed_trial_epochs(epochs)
     # Workers of a chief/worker search could not agree on one probe trial: they train the fixed epochs.
-    trial_epochs = TrialEpochs(fixed_trial_epochs(epochs) if cluster.distributed else epochs, deadline)
+    trial_epochs = TrialEpochs(fixed_epochs if cluster.distributed else epochs, deadline)
     tuner = SearchTuner(hypermodel, oracle, deadline=deadline, trial_epochs=trial_epochs, on_trial_done=progress,
                         directory=directory, project_name=project_name, overwrite=overwrite,
                         distribution_strategy=strategy)
     # A trial that would run past the deadline (in practice the first, before any pace is known)
     # shortens its schedule to end on time; `trial_epochs` re-plans it per trial.
-    tuner.search(data.train, validation_data=data.validation, epochs=fixed_trial_epochs(epochs), verbose=0,
-                 callbacks=[CosineEpochs(hypermodel.learning_rate, fixed_trial_epochs(epochs), deadline)])
+    tuner.search(data.train, validation_data=data.validation, epochs=fixed_epochs, verbose=0,
+                 callbacks=[CosineEpochs(hypermodel.learning_rate, fixed_epochs, deadline)])
     role = cluster.role if cluster.distributed else None
     if cluster.is_worker:
         return SearchOutcome(genotype=None, score=None, leaderboard=None, tuner=tuner, role=role,
