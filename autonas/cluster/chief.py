@@ -18,6 +18,10 @@ unchanged) through keras-tuner's servicer and messages, and adds:
   then the server stops and `serve` returns.
 - reports about a trial that has already ended (from a worker presumed dead that was only
   slow) are ignored, so no trial ends twice.
+- workers it started itself (`autonas.cluster.local`, a classifier's `parallel_trials`): they
+  start once the server listens, so none waits for it; a trial whose worker process exited is
+  taken back at once rather than after `worker_timeout`; once every worker process has exited
+  the search ends with the trials that completed (nobody is left to run the others).
 """
 from __future__ import annotations
 
@@ -69,10 +73,12 @@ class Chief:
         max_reissues: how many times one trial is re-issued before it fails.
         say: callable for notices; default prints to stderr.
         clock: monotonic seconds (tests pass a fake).
+        workers: the worker processes this chief started itself (`autonas.cluster.local.LocalWorkers`:
+            `start(address)`, `exited()`, `all_exited()`), or None when workers come by themselves.
     """
 
     def __init__(self, oracle, *, worker_timeout, may_start_trial=None, on_trial_end=None, max_reissues=2,
-                 say=None, clock=time.monotonic):
+                 say=None, clock=time.monotonic, workers=None):
         self.oracle = oracle
         self.worker_timeout = float(worker_timeout)
         self.may_start_trial = may_start_trial or (lambda: True)
@@ -80,12 +86,14 @@ class Chief:
         self.max_reissues = int(max_reissues)
         self.say = say or (lambda message: print(message, file=sys.stderr, flush=True))
         self.clock = clock
+        self.workers = workers
         # trial id -> the tuner ids it was given to, in order (more than one when re-issued).
         self.assignments = {}
         # (trial id, tuner id) of each trial taken from a silent worker.
         self.lost = []
         self.error = None
         self._stopping = False
+        self._workers_gone = False
         self._started = clock()
         self._trial_seen = {}
         self._tuner_seen = {}
@@ -184,26 +192,33 @@ class Chief:
     def _check_liveness(self):
         now = self.clock()
         changed = False
+        exited = self.workers.exited() if self.workers is not None else set()
+        if self.workers is not None and self.workers.all_exited() and not self._workers_gone:
+            self._workers_gone = self._stopping = changed = True
+            self.say("autonas chief: every worker process has exited; the search ends with the trials that completed")
         for tuner_id, trial in kt_internals.running_trials(self.oracle).items():
-            if now - self._trial_seen.get(trial.trial_id, self._started) > self.worker_timeout:
+            silent = now - self._trial_seen.get(trial.trial_id, self._started) > self.worker_timeout
+            if silent or tuner_id in exited:
                 kt_internals.forget_running_trial(self.oracle, tuner_id)
                 kt_internals.forget_worker(self.oracle, tuner_id)
-                self._reissue_or_fail(trial, tuner_id, now)
+                reason = (f"the process of {tuner_id!r} exited during trial {trial.trial_id}" if tuner_id in exited
+                          else f"no news from {tuner_id!r} about trial {trial.trial_id} for {self.worker_timeout:g}s")
+                self._reissue_or_fail(trial, tuner_id, now, reason)
                 changed = True
         running = kt_internals.running_trials(self.oracle)
         for tuner_id in kt_internals.known_workers(self.oracle):
             idle = tuner_id not in running
-            if idle and now - self._tuner_seen.get(tuner_id, self._started) > self.worker_timeout:
+            if idle and (tuner_id in exited or now - self._tuner_seen.get(tuner_id, self._started) > self.worker_timeout):
                 kt_internals.forget_worker(self.oracle, tuner_id)
                 changed = True
         return changed
 
-    def _reissue_or_fail(self, trial, tuner_id, now):
+    def _reissue_or_fail(self, trial, tuner_id, now, reason):
         self.lost.append((trial.trial_id, tuner_id))
         self._reissues[trial.trial_id] += 1
-        silence = (f"no news from {tuner_id!r} about trial {trial.trial_id} for {self.worker_timeout:g}s "
-                   f"(worker lost {self._reissues[trial.trial_id]} time(s))")
-        if self._reissues[trial.trial_id] <= self.max_reissues and self.error is None and self.may_start_trial():
+        silence = f"{reason} (worker lost {self._reissues[trial.trial_id]} time(s))"
+        if (self._reissues[trial.trial_id] <= self.max_reissues and self.error is None and not self._workers_gone
+                and self.may_start_trial()):
             self.say(f"autonas chief: {silence}; re-issuing the trial to the next worker that asks")
             kt_internals.requeue_trial(self.oracle, trial.trial_id)
             self._trial_seen[trial.trial_id] = now
@@ -336,7 +351,7 @@ def serve(chief, address, *, idle_wait=IDLE_WAIT_SECONDS, poll_seconds=None):
 
     Args:
         chief: the `Chief`.
-        address: where to listen, "ip:port".
+        address: where to listen, "ip:port" (port 0: any free one, for a chief that starts its own workers).
         idle_wait: see `ChiefServicer`.
         poll_seconds: how often to check the workers' liveness; default a quarter of
             `chief.worker_timeout`, at most one second.
@@ -359,6 +374,9 @@ def serve(chief, address, *, idle_wait=IDLE_WAIT_SECONDS, poll_seconds=None):
                            "is another process using the port? Give every process another free port.")
     server.start()
     try:
+        if chief.workers is not None:
+            # The port as bound: an address ending in ":0" asks for any free one.
+            chief.workers.start(f"{address.rsplit(':', 1)[0]}:{bound}")
         seen = chief.version
         while not chief.finished():
             chief.check_liveness()

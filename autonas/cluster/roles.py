@@ -46,12 +46,15 @@ class Cluster:
         address: "ip:port" the chief serves on, or None for "single".
         worker_timeout: seconds of silence about a running trial after which the chief
             re-issues it.
+        workers: on a chief that starts its own workers (`autonas.cluster.local`), their
+            processes; None when the workers come by themselves.
     """
 
     role: str = "single"
     tuner_id: str | None = None
     address: str | None = None
     worker_timeout: float = DEFAULT_WORKER_TIMEOUT
+    workers: object = None
 
     def __post_init__(self):
         if self.role not in ROLES:
@@ -71,7 +74,7 @@ class Cluster:
         role = "chief" if kt_internals.is_chief_oracle() else "worker"
         address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
         return cls(role=role, tuner_id=os.environ["KERASTUNER_TUNER_ID"], address=address,
-                   worker_timeout=_worker_timeout(os.environ.get(WORKER_TIMEOUT_VARIABLE)))
+                   worker_timeout=worker_timeout_from_environment())
 
     @property
     def distributed(self):
@@ -115,7 +118,7 @@ class Cluster:
         from autonas.cluster import chief as chief_module
 
         chief = chief_module.Chief(oracle, worker_timeout=self.worker_timeout, may_start_trial=may_start_trial,
-                                   on_trial_end=on_trial_end, say=say)
+                                   on_trial_end=on_trial_end, say=say, workers=self.workers)
         chief_module.serve(chief, self.address)
         return {trial_id: list(tuners) for trial_id, tuners in chief.assignments.items()}
 
@@ -157,7 +160,13 @@ class Heartbeat:
         self._stopped.set()
 
 
-def _worker_timeout(text):
+def worker_timeout_from_environment():
+    """`AUTONAS_WORKER_TIMEOUT` in seconds, or the default.
+
+    Raises:
+        ValueError: when it is not a positive number of seconds.
+    """
+    text = os.environ.get(WORKER_TIMEOUT_VARIABLE)
     if text is None:
         return DEFAULT_WORKER_TIMEOUT
     try:
