@@ -22,6 +22,7 @@ import keras_tuner
 import numpy as np
 import pandas as pd
 
+from autonas.cluster.local import check_parallel_trials
 from autonas.cluster.roles import Cluster
 from autonas.distribute.multi_worker_strategy import agreed, spans_workers, worker_index
 from autonas.distribute.strategies import global_batch_size, make_strategy
@@ -76,7 +77,8 @@ def is_one_shot(oracle):
     return isinstance(oracle, str) and oracle in ONE_SHOT_NAMES
 
 
-def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm_start=(), space=None):
+def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm_start=(), space=None,
+                 parallel_trials=1, strategy_argument=None):
     """Refuse, before any data is read or anything trained, a search that cannot run as asked.
 
     Raises:
@@ -84,11 +86,16 @@ def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm
             mode or under a MultiWorkerMirroredStrategy over several workers; both ways of using
             several workers at once; a chief/worker search without `directory`, or without a
             seed or validation data (every process must split off the same validation samples);
-            `warm_start` with a search that cannot take it, or with cells outside `space`.
+            `warm_start` with a search that cannot take it, or with cells outside `space`;
+            `parallel_trials` above 1 with what cannot run side by side
+            (`autonas.cluster.local.check_parallel_trials`; `strategy_argument` is the
+            distribution strategy as the user gave it).
     """
     if not (isinstance(oracle, keras_tuner.Oracle) or oracle in SEARCH_NAMES):
         raise ValueError(f"oracle must be one of {SEARCH_NAMES} or a keras_tuner.Oracle, got {oracle!r}.")
     cluster = Cluster.from_environment()
+    check_parallel_trials(parallel_trials, oracle_is_one_shot=is_one_shot(oracle), cluster=cluster,
+                          spans_workers=spans_workers(strategy), directory=directory, strategy=strategy_argument)
     if is_one_shot(oracle) and cluster.distributed:
         raise ValueError(f"oracle={oracle!r} trains one supernet in one process and cannot be spread over "
                          "keras-tuner's chief and workers: unset KERASTUNER_TUNER_ID (and KERASTUNER_ORACLE_IP/PORT), "
@@ -171,7 +178,7 @@ def search_directory(directory, strategy=None):
 
 def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=None, seed=None, max_trials=None,
                warm_start=None, project_name="search", overwrite=False, strategy=None, batch_size=128,
-               one_shot_learning_rate=None, task="search", verbose=1):
+               one_shot_learning_rate=None, task="search", verbose=1, cluster=None):
     """Search `space` for the best architecture on `data`.
 
     Args:
@@ -197,6 +204,8 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
             the method's own default (ENAS's differs from the trials' `hypermodel.learning_rate`).
         task: the name recorded with the configuration (the classifier's class).
         verbose: 0 silent, 1 one line per trial or supernet epoch.
+        cluster: this process's part in a chief/worker search (`autonas.cluster`); None: the one
+            the KERASTUNER_* variables give (`Cluster.from_environment`).
 
     Returns:
         A `SearchOutcome`.
@@ -219,25 +228,28 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
                              trial_epochs=fixed_trial_epochs(epochs), one_shot=result)
     return _search_trials(oracle, space, hypermodel, data, epochs=epochs, directory=directory, deadline=deadline,
                           seed=seed, max_trials=max_trials, warm_start=warm_start, project_name=project_name,
-                          overwrite=overwrite, strategy=strategy, batch_size=batch_size, task=task, verbose=verbose)
+                          overwrite=overwrite, strategy=strategy, batch_size=batch_size, task=task, verbose=verbose,
+                          cluster=cluster or Cluster.from_environment())
 
 
 def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadline, seed, max_trials, warm_start,
-                   project_name, overwrite, strategy, batch_size, task, verbose):
+                   project_name, overwrite, strategy, batch_size, task, verbose, cluster):
     """A search with a keras-tuner Oracle, training every trial (see `run_search`).
 
     In a chief/worker search (keras-tuner's KERASTUNER_* variables, `autonas.cluster`) the chief
     runs no trial: it serves the oracle until the search is over and gets every trial. A worker
     runs trials until the chief says stop; its outcome names only the trials it ran.
     """
-    cluster = Cluster.from_environment()
     warm_start = resolve_warm_start(warm_start, oracle, space)
     steps_batch = global_batch_size(batch_size, strategy)
     configuration = search_configuration(task=task, oracle=oracle, seed=seed, space=space, hypermodel=hypermodel,
                                          epochs=epochs, batch_size=batch_size, global_batch_size=steps_batch,
                                          warm_start=warm_start, data=data)
-    # Before anything is written: a project resumed with a changed configuration is refused.
-    check_resume(directory, project_name, overwrite=overwrite, configuration=configuration)
+    # Before anything is written: a project resumed with a changed configuration is refused. The
+    # chief records the configuration; a worker follows the oracle the chief serves (and, started
+    # by `parallel_trials`, holds a stand-in for an Oracle instance, recorded under another name).
+    if not cluster.is_worker:
+        check_resume(directory, project_name, overwrite=overwrite, configuration=configuration)
     if max_trials is None and deadline.seconds is None:
         max_trials = DEFAULT_MAX_TRIALS
     initial_values = [space.values(warm_start_genotype(entry)) for entry in warm_start or ()]
@@ -249,10 +261,9 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
         progress = TrialProgress(max_trials=None if cluster.is_worker else oracle.max_trials, deadline=deadline,
                                  describe=lambda hp: space.declare(hp.copy()).summary())
     fixed_epochs = fixed_trial_epochs(epochs)
-    # Workers of a chief/worker search could not agree on one probe trial: they train the fixed epochs.
-    trial_epochs = TrialEpochs(fixed_epochs if cluster.distributed else epochs, deadline)
+    trial_epochs = TrialEpochs(epochs, deadline)
     tuner = SearchTuner(hypermodel, oracle, deadline=deadline, trial_epochs=trial_epochs, on_trial_done=progress,
-                        directory=directory, project_name=project_name, overwrite=overwrite,
+                        cluster=cluster, directory=directory, project_name=project_name, overwrite=overwrite,
                         distribution_strategy=strategy)
     # A trial that would run past the deadline (in practice the first, before any pace is known)
     # shortens its schedule to end on time; `trial_epochs` re-plans it per trial.

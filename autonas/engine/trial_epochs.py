@@ -11,6 +11,14 @@ the trials' scores compare. Tracing is a fixed cost a trial pays however few epo
 so a trial never trains fewer than two epochs; on small inputs that means fewer than
 `TARGET_TRIALS` trials. Without a time limit trials train `DEFAULT_TRIAL_EPOCHS`.
 
+In a chief/worker search (`autonas.cluster`, a classifier's `parallel_trials`) several trials
+run at once, so several may probe. The rule: a worker probes only while no trial has completed
+anywhere; the epochs of the first trial to complete (as the chief saw them end) are the
+search's, recorded by the chief in `AGREED_EPOCHS_FILE` in the project directory before it
+answers that trial's report, and every worker reads that file before each trial
+(`read_agreed_epochs`, `TrialEpochs.agree`): a worker's own probe that completed later does not
+count. So every trial that starts after the first completed one trains the same epochs.
+
 Example:
     >>> from autonas.engine.budget import Deadline
     >>> epochs = TrialEpochs(None, Deadline(600))
@@ -22,11 +30,18 @@ Example:
 """
 from __future__ import annotations
 
+import json
+import os
+
+from autonas.oracles.recovery import write_json_atomically
+
 # Epochs of a trial without a time limit, and the most a sized trial trains.
 DEFAULT_TRIAL_EPOCHS = 10
 # Trials a sized search aims to fit in its share of the time limit: enough for evolution's
 # tournaments to start (docs/how-a-fit-works.md).
 TARGET_TRIALS = 12
+# In a chief/worker search's project directory: the epochs every trial after the probe trains.
+AGREED_EPOCHS_FILE = "trial_epochs.json"
 
 
 class TrialEpochs:
@@ -69,6 +84,12 @@ class TrialEpochs:
         if self.sizing:
             self.sized = max(1, int(epochs_trained))
 
+    def agree(self, epochs):
+        """Take the search's agreed epochs (see the module's docstring) over this process's own
+        probe; nothing changes when the epochs are not sized."""
+        if self.requested is None and self.deadline.seconds is not None and epochs is not None:
+            self.sized = int(epochs)
+
     def get_state(self):
         return {"sized": self.sized}
 
@@ -79,3 +100,17 @@ class TrialEpochs:
 def fixed_trial_epochs(epochs):
     """Epochs per trial where nothing is sized (one-shot searches, the retraining's floor)."""
     return DEFAULT_TRIAL_EPOCHS if epochs is None else int(epochs)
+
+
+def record_agreed_epochs(project_dir, epochs):
+    """On the chief: record the epochs every later trial trains (the first completed trial's)."""
+    write_json_atomically(os.path.join(str(project_dir), AGREED_EPOCHS_FILE), {"epochs": int(epochs)})
+
+
+def read_agreed_epochs(project_dir):
+    """On a worker: the epochs the chief recorded, or None while no trial has completed."""
+    try:
+        with open(os.path.join(str(project_dir), AGREED_EPOCHS_FILE), encoding="utf-8") as handle:
+            return int(json.load(handle)["epochs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

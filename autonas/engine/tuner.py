@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from typing import NamedTuple
 
@@ -13,6 +14,7 @@ from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.cluster.roles import Cluster
 from autonas.distribute.strategies import strategy_scope
 from autonas.engine.gradient_registry import released_custom_gradients
+from autonas.engine.trial_epochs import read_agreed_epochs, record_agreed_epochs
 from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.distribute.multi_worker_strategy import agreed, check_same_trial, evaluate_scores, fit_history, spans_workers
 from autonas.oracles.recovery import write_json_atomically
@@ -110,14 +112,18 @@ class SearchTuner(keras_tuner.Tuner):
         oracle: any `keras_tuner.Oracle`.
         deadline: a `Deadline`; None means no time limit.
         trial_epochs: a `TrialEpochs` deciding each trial's epochs (and sizing them to the
-            budget); None: every trial trains the `epochs` given to `search`.
+            budget; in a chief/worker search the chief records the agreed epochs and workers
+            read them, `autonas.engine.trial_epochs`); None: every trial trains the `epochs`
+            given to `search`.
         on_trial_done: optional callback `f(tuner, trial)` after each trial (progress output).
+        cluster: this process's part in a chief/worker search; None: `Cluster.from_environment()`.
         **tuner_kwargs: keras-tuner Tuner arguments (directory, project_name, overwrite,
             distribution_strategy, ...).
     """
 
-    def __init__(self, hypermodel, oracle, *, deadline=None, trial_epochs=None, on_trial_done=None, **tuner_kwargs):
-        self.cluster = Cluster.from_environment()
+    def __init__(self, hypermodel, oracle, *, deadline=None, trial_epochs=None, on_trial_done=None, cluster=None,
+                 **tuner_kwargs):
+        self.cluster = cluster or Cluster.from_environment()
         # Before keras-tuner's constructor, which restores a resumed project's state into it.
         self.trial_epochs = trial_epochs
         if self.cluster.is_worker:
@@ -130,6 +136,7 @@ class SearchTuner(keras_tuner.Tuner):
         # On the chief, after `search`: trial id -> the tuner ids it was given to.
         self.trial_workers = {}
         self._heartbeat = None
+        self._agreeing = threading.Lock()  # the chief's server threads end trials at once
 
     def search(self, *fit_args, **fit_kwargs):
         if self.cluster.is_chief:
@@ -186,6 +193,8 @@ class SearchTuner(keras_tuner.Tuner):
         check_same_trial(self.distribution_strategy, trial.hyperparameters.values)
         keras.backend.clear_session()
         gc.collect()
+        if self.cluster.is_worker and self.trial_epochs is not None:
+            self.trial_epochs.agree(read_agreed_epochs(self.project_dir))
         planned, schedule_deadline = (epochs, None) if self.trial_epochs is None else self.trial_epochs.next_trial()
         rung = trial_rung(trial.hyperparameters, planned)
         from_oracle = is_rung(trial.hyperparameters)
@@ -254,6 +263,19 @@ class SearchTuner(keras_tuner.Tuner):
         self._trial_done(self.oracle.get_trial(trial.trial_id))
 
     def _trial_done(self, trial):
+        if self.cluster.is_chief and self.trial_epochs is not None:
+            self._agree_on_epochs(trial)
         self.finished_trials.append(trial)
         if self.on_trial_done is not None:
             self.on_trial_done(self, trial)
+
+    def _agree_on_epochs(self, trial):
+        """On the chief: the first completed trial's epochs become the search's (the probe's,
+        `autonas.engine.trial_epochs`), for the workers to read before their next trial."""
+        completed = trial.status == keras_tuner.engine.trial.TrialStatus.COMPLETED
+        if not completed or is_rung(trial.hyperparameters) or not trial.metrics.exists("epochs"):
+            return
+        with self._agreeing:
+            if self.trial_epochs.sizing:
+                self.trial_epochs.trial_done(trial.metrics.get_last_value("epochs"))
+                record_agreed_epochs(self.project_dir, self.trial_epochs.epochs)

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from autonas.cluster.local import local_chief, parallel_trial_count
 from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import Deadline
 from autonas.engine.retrain import retrain_best, search_share
@@ -39,7 +40,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         retrained_size_: the `NetworkSize` the winner was retrained at; None when the best
             trial's model was kept (`retrain=False`, or no time left to retrain).
         search_seconds_: wall seconds of the whole `fit`.
-        search_role_: "chief" or "worker" in keras-tuner's chief/worker mode, else None. A
+        search_role_: "chief" or "worker" in keras-tuner's chief/worker mode (a fit with
+            `parallel_trials` above 1 is the chief of its own workers), else None. A
             worker's `fit` sets only this, `worker_trials_` (the trials it ran) and
             `search_seconds_`: the chief holds the result.
         trial_workers_: on the chief, trial id -> the tuner ids it was given to; else None.
@@ -52,7 +54,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,
-                 distribution_strategy=None):
+                 distribution_strategy=None, parallel_trials=1):
         self.max_trials = max_trials
         self.epochs = epochs
         self.final_epochs = final_epochs
@@ -75,6 +77,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.warm_start = warm_start
         self.distribution_strategy = distribution_strategy
+        self.parallel_trials = parallel_trials
 
     # ----------------------------------------------------------------- task hooks
     def _default_operations(self):
@@ -122,10 +125,12 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         """
         time_limit = self._check_params()
         strategy = make_strategy(self.distribution_strategy)
+        parallel_trials = parallel_trial_count(self.parallel_trials)
         check_search(self.oracle, strategy=strategy, seed=self.seed, directory=self.directory,
                      has_validation_data=validation_data is not None, warm_start=self.warm_start,
                      # the space with both cells: the search drops the one the data don't need
-                     space=self._search_space(reduction_cell=True))
+                     space=self._search_space(reduction_cell=True), parallel_trials=parallel_trials,
+                     strategy_argument=self.distribution_strategy)
         seed = search_seed(self.seed, directory=self.directory, project_name=self.project_name,
                            overwrite=self.overwrite, strategy=strategy)
         data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed,
@@ -137,14 +142,19 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                                      dropout=self.dropout),
                                     optimizer=self.optimizer, learning_rate=self.learning_rate)
         deadline = Deadline(time_limit)
+        search_deadline = deadline.sub(search_share(is_one_shot(self.oracle), self.retrain))
+        inputs = {"x": x, "y": y, "validation_split": validation_split, "validation_data": validation_data}
         retrained = None
         with search_directory(self.directory, strategy) as directory:
-            outcome = run_search(self.oracle, space, hypermodel, data, epochs=self.epochs, directory=directory,
-                                 deadline=deadline.sub(search_share(is_one_shot(self.oracle), self.retrain)),
-                                 seed=seed, max_trials=self.max_trials, warm_start=self.warm_start,
-                                 project_name=self.project_name, overwrite=self.overwrite, strategy=strategy,
-                                 batch_size=self.batch_size, one_shot_learning_rate=self.learning_rate,
-                                 task=type(self).__name__, verbose=self.verbose)
+            # With parallel_trials above 1 this process serves trials to workers it starts itself.
+            with local_chief(self, parallel_trials, directory, inputs, seed=seed,
+                             search_deadline=search_deadline) as cluster:
+                outcome = run_search(self.oracle, space, hypermodel, data, epochs=self.epochs, directory=directory,
+                                     deadline=search_deadline, seed=seed, max_trials=self.max_trials,
+                                     warm_start=self.warm_start, project_name=self.project_name,
+                                     overwrite=self.overwrite, strategy=strategy, batch_size=self.batch_size,
+                                     one_shot_learning_rate=self.learning_rate, task=type(self).__name__,
+                                     verbose=self.verbose, cluster=cluster)
             if not outcome.is_worker:
                 final_size = NetworkSize(filters=self.final_filters, normal_cells=self.final_normal_cells,
                                          dropout=self.dropout)

@@ -30,6 +30,7 @@ def check_parameters(estimator):
         raise ValueError(f"learning_rate must be None or a positive number, got {rate!r}.")
     if not (isinstance(estimator.dropout, numbers.Real) and 0 <= estimator.dropout < 1):
         raise ValueError(f"dropout must be in [0, 1), got {estimator.dropout!r}.")
+    check_parallel_trials_value(estimator.parallel_trials)
     if estimator.verbose not in (0, 1, 2, False, True):
         raise ValueError(f"verbose must be 0, 1 or 2, got {estimator.verbose!r}.")
     return parse_duration(estimator.time_limit)
@@ -39,3 +40,12 @@ def check_integer(name, value, minimum):
     """Raise ValueError unless `value` is an integer (not a bool) of at least `minimum`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+
+
+def check_parallel_trials_value(value):
+    """Raise ValueError unless `value` is an integer >= 1 or "auto"."""
+    if value == "auto":
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"parallel_trials must be an integer >= 1 (trials run at once) or 'auto' (one per GPU, "
+                         f"else one per core), got {value!r}.")
