@@ -66,11 +66,20 @@ class ImageSearchClassifier(SearchClassifier):
             `TF_CONFIG`) or a `tf.distribute.Strategy`; search trials and the final retraining
             train under it. Prefer a name: `sklearn.base.clone` copies parameters, and a copied
             strategy object is a new strategy.
+        parallel_trials: trials run at once on this machine, because one small trial leaves
+            cores or a GPU idle (two 1-thread trials on 2 cores finished in 0.57-0.84x the time
+            of one 2-thread trial after another). Above 1, `fit` serves the search as the chief
+            and starts that many worker processes, each with an equal share of the cores as
+            TensorFlow threads (one GPU each on a GPU machine, in turn); data reach them
+            through files in the search directory; the chief retrains the winner
+            (docs/distribution.md). "auto": one per visible GPU, else one single-threaded trial
+            per core. 1 (default): one trial at a time in this process.
 
     Attributes:
         classes_, best_genotype_, best_score_, model_ (raw pixels in, probabilities out),
         input_spec_, leaderboard_, search_history_, retrained_size_, search_seconds_,
-        search_role_, trial_workers_: see `SearchClassifier`.
+        search_role_, trial_workers_ (trial id -> the worker, "worker0", ..., that ran it):
+        see `SearchClassifier`.
 
     Example:
         >>> from sklearn.datasets import load_digits

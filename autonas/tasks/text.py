@@ -21,7 +21,9 @@ class TextSearchClassifier(SearchClassifier):
     embedding live inside the model, so the exported SavedModel takes a batch of raw strings.
     Sequences shorter than 64 tokens get no reduction cells (sentence classifiers pool over the
     whole sentence), so only the normal cell is searched and `best_genotype_.reduce` is None.
-    Parameters shared with `ImageSearchClassifier` mean the same; the text-only ones are:
+    Parameters shared with `ImageSearchClassifier` mean the same (`parallel_trials` too: trials
+    side by side in worker processes, since one small trial leaves cores idle); the text-only
+    ones are:
 
     Args:
         max_vocabulary: most frequent tokens kept (others map to the unknown token).
