@@ -194,8 +194,11 @@ class Chief:
         changed = False
         exited = self.workers.exited() if self.workers is not None else set()
         if self.workers is not None and self.workers.all_exited() and not self._workers_gone:
+            # Workers also exit by themselves when their time is up: only an early end is news.
+            if kt_internals.running_trials(self.oracle) or not self._over():
+                self.say("autonas chief: every worker process has exited; the search ends with the trials that "
+                         "completed")
             self._workers_gone = self._stopping = changed = True
-            self.say("autonas chief: every worker process has exited; the search ends with the trials that completed")
         for tuner_id, trial in kt_internals.running_trials(self.oracle).items():
             silent = now - self._trial_seen.get(trial.trial_id, self._started) > self.worker_timeout
             if silent or tuner_id in exited:
@@ -236,11 +239,15 @@ class Chief:
         failed or ran out of time, or every one of `max_trials` ended), none running, and no
         worker left that has not been told."""
         def action():
-            over = self._stopping or self.error is not None or not self.may_start_trial() or self._all_ended()
-            return over and not kt_internals.running_trials(self.oracle) and not kt_internals.known_workers(self.oracle)
+            return (self._over() and not kt_internals.running_trials(self.oracle)
+                    and not kt_internals.known_workers(self.oracle))
 
         # An error in `action` is recorded, and the next call sees the search as failing.
         return bool(self._run(action, fatal=True))
+
+    def _over(self):
+        """Whether no new trial is to be given (see `finished`)."""
+        return self._stopping or self.error is not None or not self.may_start_trial() or self._all_ended()
 
     def _all_ended(self):
         trials = self.oracle.trials.values()
