@@ -116,7 +116,7 @@ class LocalWorkers:
             env = self._environment(ip, port, tuner_id, index)
             with open(self.log_path(tuner_id), "w", encoding="utf-8") as log:
                 self.processes[tuner_id] = subprocess.Popen(
-                    [sys.executable, "-m", WORKER_MODULE, self.folder, str(self.threads)],
+                    [sys.executable, "-m", WORKER_MODULE, self.folder, str(self.threads), str(os.getpid())],
                     env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
     def _environment(self, ip, port, tuner_id, index):

@@ -3,7 +3,9 @@
 The same script runs in every process, and environment variables give each its part:
 `KERASTUNER_TUNER_ID` ("chief" for the chief; "tuner0", "tuner1", ... for the workers),
 `KERASTUNER_ORACLE_IP` and `KERASTUNER_ORACLE_PORT` (where the chief serves the oracle).
-Without them a search runs in one process, as before.
+Without them a search runs in one process, as before, unless a classifier's `parallel_trials`
+makes its `fit` the chief of workers it starts (`autonas.cluster.local`): that chief gets its
+`Cluster` in the code, and only the workers get the variables.
 
 - The chief runs no trial: it serves the oracle until the search is over, then returns (see
   `autonas.cluster.chief`), so a classifier's `fit` goes on to retrain the best architecture.
