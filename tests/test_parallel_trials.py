@@ -166,6 +166,34 @@ def test_workers_that_fail_end_the_fit_with_their_logs_in_the_error(digits, tmp_
     assert sorted(os.listdir(tmp_path / local.WORKER_FOLDER)) == ["worker0.log", "worker1.log"]  # inputs removed
 
 
+# -- what the workers read ----------------------------------------------------------------------
+
+
+def test_worker_files_carry_arrays_and_datasets_in_order_and_leave_only_logs(tmp_path, digits):
+    import numpy as np
+    import tensorflow as tf
+
+    images, labels = digits
+    train = tf.data.Dataset.from_tensor_slices((images[:50], labels[:50])).batch(8)
+    validation = tf.data.Dataset.from_tensor_slices((images[50:60], labels[50:60]))
+    clf = ImageSearchClassifier(**_tiny(parallel_trials=2))
+    inputs = {"x": train, "y": None, "validation_split": 0.2, "validation_data": validation}
+    local.write_worker_files(str(tmp_path), clf, {"seed": 7}, inputs, search_ends_at=None)
+    settings, loaded = local.read_worker_files(str(tmp_path))
+    assert settings == {"estimator": ImageSearchClassifier, "params": {"seed": 7}, "search_ends_at": None}
+    assert [x.numpy().tolist() for x, _ in loaded["x"]] == [x.numpy().tolist() for x, _ in train]
+    assert np.array_equal(np.stack([y for _, y in loaded["validation_data"]]), labels[50:60])
+    local.write_worker_files(str(tmp_path), clf, {}, {"x": images[:5], "y": labels[:5].astype(str),
+                                                       "validation_data": (images[5:7], labels[5:7])},
+                             search_ends_at=1.0)
+    _, loaded = local.read_worker_files(str(tmp_path))
+    assert np.array_equal(loaded["x"], images[:5]) and loaded["y"].tolist() == [str(v) for v in labels[:5]]
+    assert np.array_equal(loaded["validation_data"][1], labels[5:7])
+    (tmp_path / "worker0.log").write_text("log")
+    local.remove_worker_inputs(str(tmp_path))
+    assert os.listdir(tmp_path) == ["worker0.log"]
+
+
 # -- agreed trial epochs -----------------------------------------------------------------------
 
 
