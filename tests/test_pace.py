@@ -75,7 +75,8 @@ def pick(monkeypatch):
                                    strategy=tf.distribute.get_strategy(), say=print, verbose=0)
         size, model, epochs = retrain.pick_one_shot_size(train, list(dict.fromkeys([final, FakeHyperModel.size])),
                                                          10, batch_size=32, wanted=final_epochs,
-                                                         needed=min(final_epochs, epochs))
+                                                         needed=lambda size: retrain.least_epochs(
+                                                             size, FakeHyperModel.size, final_epochs, epochs))
         return size, model, epochs, probed
     return run
 
@@ -84,6 +85,23 @@ def test_a_final_size_that_fits_is_trained_after_both_probes(pick):
     size, model, epochs, probed = pick({FakeHyperModel.size: 10.0, FINAL: 20.0}, seconds_left=400)
     assert probed == [FakeHyperModel.size, FINAL] and size == FINAL and model == ("model", FINAL)
     assert epochs == 10  # (400 - 100) // 20 = 15, capped at final_epochs
+
+
+def test_a_larger_final_size_needs_a_full_plan_else_the_search_size_trains_longer(pick):
+    # 300 s after both probes fit 15 final-size epochs, short of the 30 a fit without a time
+    # limit plans: the search size trains 30 instead.
+    size, _, epochs, probed = pick({FakeHyperModel.size: 10.0, FINAL: 20.0}, seconds_left=400, final_epochs=300)
+    assert probed == [FakeHyperModel.size, FINAL] and size == FakeHyperModel.size and epochs == 30
+    size, _, epochs, _ = pick({FakeHyperModel.size: 10.0, FINAL: 20.0}, seconds_left=800, final_epochs=300)
+    assert size == FINAL and epochs == 35
+
+
+def test_least_epochs_asks_a_full_plan_of_larger_sizes_only():
+    search = FakeHyperModel.size
+    assert retrain.least_epochs(FINAL, search, final_epochs=300, trial_epochs=2) == retrain.DEFAULT_FINAL_EPOCHS
+    assert retrain.least_epochs(FINAL, search, final_epochs=5, trial_epochs=2) == 5  # the user's cap wins
+    assert retrain.least_epochs(search, search, final_epochs=300, trial_epochs=2) == 2
+    assert retrain.least_epochs(NetworkSize(filters=4, normal_cells=3), search, final_epochs=300, trial_epochs=2) == 2
 
 
 def test_when_even_the_search_size_falls_short_the_larger_final_size_is_not_probed(pick):

@@ -33,6 +33,26 @@ def test_the_probe_plans_for_the_most_under_its_share_then_sets_every_trials_epo
     assert resumed.epochs == 4 and not resumed.sizing
 
 
+def test_with_trials_side_by_side_each_probe_plans_under_its_workers_share(monkeypatch):
+    clock = FakeClock()
+    assert TrialEpochs(None, Deadline(1200.0, clock=clock), concurrent=2).next_trial()[1].remaining == \
+        pytest.approx(1200.0 * 2 / TARGET_TRIALS)
+    many = TrialEpochs(None, Deadline(1200.0, clock=clock), concurrent=TARGET_TRIALS + 5)
+    assert many.next_trial()[1].remaining == pytest.approx(1200.0)  # never more than the search's time
+
+
+def test_the_concurrent_trials_come_from_the_environment(monkeypatch):
+    from autonas.cluster.roles import CONCURRENT_TRIALS_VARIABLE, concurrent_trials_from_environment
+    monkeypatch.delenv(CONCURRENT_TRIALS_VARIABLE, raising=False)
+    assert concurrent_trials_from_environment() == 1
+    monkeypatch.setenv(CONCURRENT_TRIALS_VARIABLE, "3")
+    assert concurrent_trials_from_environment() == 3
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv(CONCURRENT_TRIALS_VARIABLE, bad)
+        with pytest.raises(ValueError, match=CONCURRENT_TRIALS_VARIABLE):
+            concurrent_trials_from_environment()
+
+
 def test_a_sized_search_trains_every_trial_the_probes_epochs(problem, tmp_path, monkeypatch):  # noqa: F811
     space, hypermodel, data = problem
     # The probe's share (20 ms) holds no more than the two epochs a probe always trains.

@@ -29,7 +29,8 @@ import subprocess
 import sys
 import time
 
-from autonas.cluster.roles import WORKER_TIMEOUT_VARIABLE, Cluster, worker_timeout_from_environment
+from autonas.cluster.roles import (CONCURRENT_TRIALS_VARIABLE, WORKER_TIMEOUT_VARIABLE, Cluster,
+                                   worker_timeout_from_environment)
 
 WORKER_MODULE = "autonas.cluster.trial_worker"
 # In the search directory: what the workers read, and their logs.
@@ -126,6 +127,7 @@ class LocalWorkers:
         env.update(KERASTUNER_ORACLE_IP=ip, KERASTUNER_ORACLE_PORT=str(port), KERASTUNER_TUNER_ID=tuner_id,
                    PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
         env[WORKER_TIMEOUT_VARIABLE] = f"{self.worker_timeout:g}"
+        env[CONCURRENT_TRIALS_VARIABLE] = str(len(self.tuner_ids))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if self.gpus:
             env["CUDA_VISIBLE_DEVICES"] = gpu_device_id(self.gpus, index)
@@ -274,7 +276,7 @@ def local_chief(estimator, count, directory, inputs, *, seed, search_deadline):
     grace = 0.0
     try:
         yield Cluster(role="chief", tuner_id="chief", address="127.0.0.1:0", worker_timeout=workers.worker_timeout,
-                      workers=workers)
+                      workers=workers, concurrent_trials=count)
         grace = EXIT_GRACE_SECONDS
     except RuntimeError as error:
         report = workers.failure_report()

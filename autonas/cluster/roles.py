@@ -14,6 +14,10 @@ makes its `fit` the chief of workers it starts (`autonas.cluster.local`): that c
   request) every `worker_timeout / 6` seconds; the chief gives a trial that it has not heard
   of for `worker_timeout` seconds to another worker.
 
+`AUTONAS_CONCURRENT_TRIALS` (default 1) says how many trials run at once in the whole search, so
+that sized trial epochs plan for that many trials side by side (`autonas.engine.trial_epochs`);
+`fit(parallel_trials=N)` sets it for the workers it starts.
+
 `AUTONAS_WORKER_TIMEOUT` (seconds, default 60) sets `worker_timeout`; give every process the
 same value.
 
@@ -31,6 +35,7 @@ import threading
 from autonas import kt_internals
 
 WORKER_TIMEOUT_VARIABLE = "AUTONAS_WORKER_TIMEOUT"
+CONCURRENT_TRIALS_VARIABLE = "AUTONAS_CONCURRENT_TRIALS"
 DEFAULT_WORKER_TIMEOUT = 60.0
 # Heartbeats a worker sends per `worker_timeout`: several may be late on a loaded machine
 # before the chief gives up on the worker.
@@ -50,6 +55,7 @@ class Cluster:
             re-issues it.
         workers: on a chief that starts its own workers (`autonas.cluster.local`), their
             processes; None when the workers come by themselves.
+        concurrent_trials: how many trials the whole search runs at once.
     """
 
     role: str = "single"
@@ -57,6 +63,7 @@ class Cluster:
     address: str | None = None
     worker_timeout: float = DEFAULT_WORKER_TIMEOUT
     workers: object = None
+    concurrent_trials: int = 1
 
     def __post_init__(self):
         if self.role not in ROLES:
@@ -76,7 +83,8 @@ class Cluster:
         role = "chief" if kt_internals.is_chief_oracle() else "worker"
         address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
         return cls(role=role, tuner_id=os.environ["KERASTUNER_TUNER_ID"], address=address,
-                   worker_timeout=worker_timeout_from_environment())
+                   worker_timeout=worker_timeout_from_environment(),
+                   concurrent_trials=concurrent_trials_from_environment())
 
     @property
     def distributed(self):
@@ -178,3 +186,17 @@ def worker_timeout_from_environment():
     if not (math.isfinite(seconds) and seconds > 0):
         raise ValueError(f"{WORKER_TIMEOUT_VARIABLE} must be a positive number of seconds, got {text!r}.")
     return seconds
+
+
+def concurrent_trials_from_environment():
+    """`AUTONAS_CONCURRENT_TRIALS`, or 1.
+
+    Raises:
+        ValueError: when it is not a positive integer.
+    """
+    text = os.environ.get(CONCURRENT_TRIALS_VARIABLE)
+    if text is None:
+        return 1
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError(f"{CONCURRENT_TRIALS_VARIABLE} must be a positive integer, got {text!r}.")
+    return int(text)

@@ -261,7 +261,7 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
         progress = TrialProgress(max_trials=None if cluster.is_worker else oracle.max_trials, deadline=deadline,
                                  describe=lambda hp: space.declare(hp.copy()).summary())
     fixed_epochs = fixed_trial_epochs(epochs)
-    trial_epochs = TrialEpochs(epochs, deadline)
+    trial_epochs = TrialEpochs(epochs, deadline, concurrent=cluster.concurrent_trials)
     tuner = SearchTuner(hypermodel, oracle, deadline=deadline, trial_epochs=trial_epochs, on_trial_done=progress,
                         cluster=cluster, directory=directory, project_name=project_name, overwrite=overwrite,
                         distribution_strategy=strategy)

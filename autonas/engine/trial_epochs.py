@@ -12,7 +12,9 @@ so a trial never trains fewer than two epochs; on small inputs that means fewer 
 `TARGET_TRIALS` trials. Without a time limit trials train `DEFAULT_TRIAL_EPOCHS`.
 
 In a chief/worker search (`autonas.cluster`, a classifier's `parallel_trials`) several trials
-run at once, so several may probe. The rule: a worker probes only while no trial has completed
+run at once: with `concurrent` of them, each worker needs only `TARGET_TRIALS / concurrent` of
+the trials, so its probe plans under `concurrent / TARGET_TRIALS` of the search's time. Several
+may probe. The rule: a worker probes only while no trial has completed
 anywhere; the epochs of the first trial to complete (as the chief saw them end) are the
 search's, recorded by the chief in `AGREED_EPOCHS_FILE` in the project directory before it
 answers that trial's report, and every worker reads that file before each trial
@@ -50,11 +52,13 @@ class TrialEpochs:
     Args:
         epochs: the user's epochs per trial, or None to size them.
         deadline: the search's `Deadline`.
+        concurrent: how many trials the search runs at once.
     """
 
-    def __init__(self, epochs, deadline):
+    def __init__(self, epochs, deadline, concurrent=1):
         self.requested = None if epochs is None else int(epochs)
         self.deadline = deadline
+        self.concurrent = max(1, int(concurrent))
         self.sized = None  # set by the probe trial
 
     @property
@@ -76,7 +80,7 @@ class TrialEpochs:
         schedule shrinks to meet (the probe's own share, else the search's)."""
         if not self.sizing:
             return self.epochs, self.deadline
-        probe_deadline = self.deadline.sub(1.0 / TARGET_TRIALS)
+        probe_deadline = self.deadline.sub(min(1.0, self.concurrent / TARGET_TRIALS))
         return DEFAULT_TRIAL_EPOCHS, probe_deadline
 
     def trial_done(self, epochs_trained):
