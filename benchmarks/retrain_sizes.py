@@ -15,6 +15,7 @@ A size is FILTERS/NORMAL_CELLS/STEM_DOWNSAMPLINGS.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -33,8 +34,9 @@ def parse_size(text):
     return NetworkSize(filters=filters, normal_cells=normal_cells, stem_downsamplings=downsamplings)
 
 
-def train_for(split, size, seconds, seed):
-    """Test accuracy and epochs of the plain cell at `size` trained for `seconds` of wall time."""
+def train_for(split, size, seconds, seed, optimizer="sgd", num_blocks=4):
+    """Test accuracy and epochs of the plain cell of `num_blocks` at `size` trained for `seconds`
+    of wall time with `optimizer` at its default learning rate."""
     import keras
     import tensorflow as tf
 
@@ -54,8 +56,9 @@ def train_for(split, size, seconds, seed):
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    space = CellSearchSpace()
-    hypermodel = CellHyperModel(space, size=size, inputs_builder=inputs, num_classes=split.num_classes)
+    space = CellSearchSpace(num_blocks=num_blocks)
+    hypermodel = CellHyperModel(space, size=size, inputs_builder=inputs, num_classes=split.num_classes,
+                                optimizer=optimizer)
     batches = (tf.data.Dataset.from_tensor_slices((x_train, split.y_train))
                .shuffle(len(x_train), seed=seed).batch(128).prefetch(2))
     start = time.monotonic()
@@ -75,18 +78,22 @@ def main(argv=None):
     parser.add_argument("--datasets", default="fashion,cifar10")
     parser.add_argument("--seconds", type=float, default=100.0)
     parser.add_argument("--sizes", default="16/1/1,32/1/1,16/1/2,32/1/2,32/2/2,8/1/1")
+    parser.add_argument("--optimizers", default="sgd", help="comma-separated: sgd, adam")
+    parser.add_argument("--num-blocks", default="4", help="comma-separated blocks per cell")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, metavar="PATH")
     args = parser.parse_args(argv)
     rows = []
-    print(f"| data set | size (filters / normal cells / stem downsamplings) | params | epochs in {args.seconds:g} s "
-          "| wall s | test accuracy |\n|---|---|---:|---:|---:|---:|", flush=True)
+    print(f"| data set | size (filters / normal cells / stem downsamplings) | blocks | optimizer | params "
+          f"| epochs in {args.seconds:g} s | wall s | test accuracy |\n|---|---|---:|---|---:|---:|---:|---:|", flush=True)
     for name in args.datasets.split(","):
         split = datasets.load(name, seed=args.seed)
-        for text in args.sizes.split(","):
-            row = {"dataset": name, "size": text, **train_for(split, parse_size(text), args.seconds, args.seed)}
+        for text, blocks, optimizer in itertools.product(args.sizes.split(","), args.num_blocks.split(","),
+                                                         args.optimizers.split(",")):
+            row = {"dataset": name, "size": text, "num_blocks": int(blocks), "optimizer": optimizer,
+                   **train_for(split, parse_size(text), args.seconds, args.seed, optimizer, int(blocks))}
             rows.append(row)
-            print(f"| {name} | {text} | {row['params']:,} | {row['epochs']} | {row['wall_s']} | "
+            print(f"| {name} | {text} | {blocks} | {optimizer} | {row['params']:,} | {row['epochs']} | {row['wall_s']} | "
                   f"{row['test_accuracy']:.4f} |", flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:

@@ -1,12 +1,15 @@
 """The engine's public functions run a search and retrain its winner without an estimator, as a
 benchmark or a keras-tuner user would call them."""
+import os
+
 import keras_tuner
+import numpy as np
 import pytest
 
 from autonas.data.images import spec_from_array
 from autonas.data.pipeline import from_arrays, split_arrays
 from autonas.engine.budget import Deadline
-from autonas.engine.retrain import retrain_best, search_share
+from autonas.engine.retrain import continue_from_trial, retrain_best, search_share
 from autonas.engine.search import check_search, run_search, search_directory
 from autonas.space import CellHyperModel, CellSearchSpace, NetworkSize
 
@@ -47,6 +50,27 @@ def test_retrain_false_keeps_the_best_trials_model(problem, tmp_path):
                         batch_size=32, retrain=False, verbose=0)
     assert kept.size is None
     assert kept.model.count_params() == outcome.leaderboard["params"][0]
+
+
+def test_retraining_at_the_search_size_goes_on_from_the_best_trials_weights(problem, tmp_path, capsys):
+    space, hypermodel, data = problem
+    outcome = run_search("evolution", space, hypermodel, data, epochs=1, max_trials=1, directory=str(tmp_path),
+                         seed=0, verbose=0)
+    trained = outcome.tuner.load_model(outcome.best_trial).get_weights()
+    model = hypermodel.build_genotype(outcome.genotype)
+    assert not all(np.array_equal(a, b) for a, b in zip(model.get_weights(), trained))
+    assert continue_from_trial(model, outcome.tuner, outcome.best_trial)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), trained))
+    capsys.readouterr()
+    retrained = retrain_best(outcome, hypermodel, data, final_size=hypermodel.size, final_epochs=1, batch_size=32,
+                             verbose=1)
+    assert retrained.size == hypermodel.size
+    assert f"going on from trial {outcome.best_trial.trial_id}'s weights" in capsys.readouterr().out
+    os.remove(outcome.tuner.weights_path(outcome.best_trial.trial_id))  # as if a remote worker had run it
+    fresh = hypermodel.build_genotype(outcome.genotype)
+    before = fresh.get_weights()
+    assert not continue_from_trial(fresh, outcome.tuner, outcome.best_trial)
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), before))
 
 
 def test_a_search_seed_fixes_the_architectures_tried(problem, tmp_path):

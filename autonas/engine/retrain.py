@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 
 import keras
 
@@ -122,6 +123,10 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
         # No more than wanted (never infinite), and the chief's clock decides for every worker.
         affordable = int(agreed(strategy, min(affordable, final_epochs)))
         if affordable >= least_epochs(size, hypermodel.size, final_epochs, epochs):
+            # Across workers each would read its own file: the replicas could start apart.
+            if size == hypermodel.size and not spans_workers(strategy) and continue_from_trial(model, outcome.tuner,
+                                                                                                best):
+                say(f"going on from trial {best.trial_id}'s weights ({epochs} epochs trained)")
             return Retrained(train(model, size, affordable, min_epochs=epochs, most_epochs=final_epochs),
                              size if retrain else None)
     say("not enough time left to retrain; keeping the best trial's model")
@@ -205,6 +210,18 @@ def pick_one_shot_size(train, sizes, samples, *, batch_size, wanted, needed):
         if epochs >= needed(size):
             return size, model, epochs
     return search_size, search_model, max(1, affordable(search_pace))
+
+
+def continue_from_trial(model, tuner, trial):
+    """Load `trial`'s trained weights into `model`, its architecture rebuilt at the search size,
+    so that the retraining goes on from the epochs the trial trained rather than starting over
+    (a restart of the learning-rate schedule, as in SGDR). False, and `model` untouched, when
+    the weights are not on this machine (a trial run by a remote worker)."""
+    path = tuner.weights_path(trial.trial_id)
+    if not os.path.exists(path):
+        return False
+    model.load_weights(path)
+    return True
 
 
 def _epochs_that_fit(best, final_model, data, seconds_left):

@@ -53,7 +53,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, max_trials=None, epochs=None, final_epochs=None, time_limit=None, oracle="evolution",
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
-                 final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,
+                 final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
                  distribution_strategy=None, parallel_trials=1):
         self.max_trials = max_trials
         self.epochs = epochs
