@@ -97,3 +97,28 @@ def test_a_plan_grows_to_use_time_its_estimate_left_unused():
     # Without most_epochs the estimate is the most.
     capped = CosinePlan(0.1, 3, Deadline(30.0, clock=FakeClock()))
     assert [capped.end_epoch(e, 5.0) for e in range(3)] == [True, True, False]
+
+
+@pytest.mark.parametrize("cover_setup, planned_epochs", [(False, 3), (True, 9)])
+def test_a_plan_shrinks_no_further_than_its_setup_allows_when_asked(cover_setup, planned_epochs):
+    # The first epoch took 10 s (9 s of tracing), the next 1 s, with 1 s left: 3 epochs fit.
+    clock = FakeClock()
+    plan = CosinePlan(0.1, 10, Deadline(12.0, clock=clock), cover_setup=cover_setup)
+    clock.now = 10.0
+    assert plan.end_epoch(0, 10.0)
+    clock.now = 11.0
+    plan.end_epoch(1, 1.0)
+    assert plan.planned == planned_epochs
+    # Never beyond the epochs asked for.
+    clock = FakeClock()
+    short = CosinePlan(0.1, 5, Deadline(12.0, clock=clock), cover_setup=True)
+    clock.now = 10.0
+    short.end_epoch(0, 10.0)
+    clock.now = 11.0
+    short.end_epoch(1, 1.0)
+    assert short.planned == 5
+
+
+def test_spanning_keeps_cover_setup():
+    schedule = CosineEpochs(0.1, 3, Deadline(10.0), cover_setup=True).spanning(9)
+    assert schedule.planned == 9 and schedule.plan.cover_setup

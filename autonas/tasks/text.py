@@ -22,8 +22,9 @@ class TextSearchClassifier(SearchClassifier):
     Sequences shorter than 64 tokens get no reduction cells (sentence classifiers pool over the
     whole sentence), so only the normal cell is searched and `best_genotype_.reduce` is None.
     Parameters shared with `ImageSearchClassifier` mean the same (`parallel_trials` too: trials
-    side by side in worker processes, since one small trial leaves cores idle); the text-only
-    ones are:
+    side by side in worker processes, since one small trial leaves cores idle), except that
+    `optimizer` defaults to "sgd", which led Adam on TREC, SST-2 and MR (docs/how-a-fit-works.md,
+    "Text defaults"); the text-only ones are:
 
     Args:
         max_vocabulary: most frequent tokens kept (others map to the unknown token).
