@@ -119,6 +119,9 @@ def test_a_plan_shrinks_no_further_than_its_setup_allows_when_asked(cover_setup,
     assert short.planned == 5
 
 
-def test_spanning_keeps_cover_setup():
-    schedule = CosineEpochs(0.1, 3, Deadline(10.0), cover_setup=True).spanning(9)
-    assert schedule.planned == 9 and schedule.plan.cover_setup
+def test_spanning_keeps_cover_setup_unless_told():
+    schedule = CosineEpochs(0.1, 3, Deadline(10.0), cover_setup=True)
+    assert schedule.spanning(9).plan.cover_setup and schedule.spanning(9).planned == 9
+    assert not schedule.spanning(9, cover_setup=False).plan.cover_setup
+    plain = CosineEpochs(0.1, 3, Deadline(10.0))
+    assert plain.spanning(3) is plain and plain.spanning(3, cover_setup=True).plan.cover_setup

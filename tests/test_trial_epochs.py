@@ -55,7 +55,8 @@ def test_the_concurrent_trials_come_from_the_environment(monkeypatch):
 
 def test_a_sized_search_trains_every_trial_the_probes_epochs(problem, tmp_path, monkeypatch):  # noqa: F811
     space, hypermodel, data = problem
-    # The probe's share (20 ms) holds no more than the two epochs a probe always trains.
+    # The probe's share (20 ms) holds no more than the two epochs a probe always trains, or the
+    # more that cover its tracing (a tiny network's set-up is mostly tracing).
     monkeypatch.setattr(trial_epochs, "TARGET_TRIALS", 1000)
     outcome = run_search("random", space, hypermodel, data, epochs=None, deadline=Deadline(20.0),
                          directory=str(tmp_path), seed=0, verbose=0)
@@ -63,7 +64,7 @@ def test_a_sized_search_trains_every_trial_the_probes_epochs(problem, tmp_path, 
     epochs = board["epochs"].astype(int).tolist()
     assert len(epochs) >= 3, board
     probe = epochs[0]
-    assert probe == 2, board
+    assert 2 <= probe <= trial_epochs.DEFAULT_TRIAL_EPOCHS, board
     # Every later trial trains the probe's epochs; the last may be cut by the search's deadline.
     assert all(e == probe for e in epochs[1:-1]) and epochs[-1] <= probe, board
     assert outcome.trial_epochs == int(board.set_index("trial").loc[outcome.best_trial.trial_id, "epochs"])

@@ -171,16 +171,17 @@ class CosineEpochs(keras.callbacks.Callback):
     def planned(self):
         return self.plan.planned
 
-    def spanning(self, epochs, deadline=None):
-        """This schedule planned over `epochs` instead, and under `deadline` when given (itself
-        if nothing changes): same peak and options.
+    def spanning(self, epochs, deadline=None, cover_setup=None):
+        """This schedule planned over `epochs` instead, under `deadline` and with `cover_setup`
+        when given (itself if nothing changes): same peak and other options.
 
         Example:
             >>> CosineEpochs(0.1, 3).spanning(9).planned
             9
         """
-        peak_learning_rate, planned, own_deadline, min_epochs, _, most_epochs, cover_setup = self._args
-        if int(epochs) == int(planned) and deadline is None:
+        peak_learning_rate, planned, own_deadline, min_epochs, _, most_epochs, own_cover_setup = self._args
+        cover_setup = own_cover_setup if cover_setup is None else bool(cover_setup)
+        if int(epochs) == int(planned) and deadline is None and cover_setup == own_cover_setup:
             return self
         return CosineEpochs(peak_learning_rate, epochs, deadline or own_deadline, min_epochs,
                             anneal_per_batch=self.anneal_per_batch, stop_within_epoch=self.stop_within_epoch,

@@ -266,10 +266,9 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
                         cluster=cluster, directory=directory, project_name=project_name, overwrite=overwrite,
                         distribution_strategy=strategy)
     # A trial that would run past the deadline (in practice the first, before any pace is known)
-    # shortens its schedule to end on time, but not below the epochs that cover its tracing;
-    # `trial_epochs` re-plans it per trial.
+    # shortens its schedule to end on time; `trial_epochs` re-plans it per trial.
     tuner.search(data.train, validation_data=data.validation, epochs=fixed_epochs, verbose=0,
-                 callbacks=[CosineEpochs(hypermodel.learning_rate, fixed_epochs, deadline, cover_setup=True)])
+                 callbacks=[CosineEpochs(hypermodel.learning_rate, fixed_epochs, deadline)])
     role = cluster.role if cluster.distributed else None
     if cluster.is_worker:
         return SearchOutcome(genotype=None, score=None, leaderboard=None, tuner=tuner, role=role,

@@ -8,8 +8,8 @@ deadline of `1 / TARGET_TRIALS` of the search's time, its cosine schedule shrink
 epoch (the first includes tracing) to the epochs that fit that deadline at its measured pace
 (`autonas.engine.budget.CosinePlan`), and every later trial trains as many epochs as it did, so
 the trials' scores compare. Tracing is a fixed cost a trial pays however few epochs it trains,
-so a trial never trains fewer than two epochs, nor fewer than its steady epochs take to cover
-the first epoch's tracing (`CosinePlan`'s `cover_setup`: on 8x8 digits, 6 s of tracing against
+so a trial never trains fewer than two epochs, and the probe none fewer than its steady epochs
+take to cover its first epoch's tracing (`CosinePlan`'s `cover_setup`: on 8x8 digits, 6 s of tracing against
 0.4 s an epoch, a cut from 10 epochs to 2 saves 3 s of a 10 s trial); on small inputs that
 means fewer than `TARGET_TRIALS` trials. Without a time limit trials train `DEFAULT_TRIAL_EPOCHS`.
 
