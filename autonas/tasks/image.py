@@ -25,7 +25,7 @@ class ImageSearchClassifier(SearchClassifier):
         epochs: training epochs per trial (the proxy budget); None (default) sizes them to
             `time_limit`: the first trial measures the pace, and every trial trains as many
             epochs (2 to 10) as let about 12 trials fit in the search's share, but no fewer
-            than cover a trial's tracing (`autonas.engine.trial_epochs`); 10 without a time limit.
+            than cover the first trial's tracing (`autonas.engine.trial_epochs`); 10 without a time limit.
         final_epochs: the most epochs for retraining the best architecture; None (default):
             as many as fit in what `time_limit` leaves (30 without a time limit).
         time_limit: wall-clock budget for the whole `fit`, seconds or a string like "10m";
