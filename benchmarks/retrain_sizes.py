@@ -85,7 +85,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rows = []
     print(f"| data set | size (filters / normal cells / stem downsamplings) | blocks | optimizer | params "
-          f"| epochs in {args.seconds:g} s | wall s | test accuracy |\n|---|---|---:|---|---:|---:|---:|---:|", flush=True)
+          f"| epochs in {args.seconds:g} s | wall s | test accuracy |\n"
+          "|---|---|---:|---|---:|---:|---:|---:|", flush=True)
     for name in args.datasets.split(","):
         split = datasets.load(name, seed=args.seed)
         for text, blocks, optimizer in itertools.product(args.sizes.split(","), args.num_blocks.split(","),
@@ -93,8 +94,8 @@ def main(argv=None):
             row = {"dataset": name, "size": text, "num_blocks": int(blocks), "optimizer": optimizer,
                    **train_for(split, parse_size(text), args.seconds, args.seed, optimizer, int(blocks))}
             rows.append(row)
-            print(f"| {name} | {text} | {blocks} | {optimizer} | {row['params']:,} | {row['epochs']} | {row['wall_s']} | "
-                  f"{row['test_accuracy']:.4f} |", flush=True)
+            print(f"| {name} | {text} | {blocks} | {optimizer} | {row['params']:,} | {row['epochs']} "
+                  f"| {row['wall_s']} | {row['test_accuracy']:.4f} |", flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(rows, out, indent=1)

@@ -53,18 +53,22 @@ def test_the_concurrent_trials_come_from_the_environment(monkeypatch):
             concurrent_trials_from_environment()
 
 
-def test_a_sized_search_trains_every_trial_the_probes_epochs(problem, tmp_path, monkeypatch):  # noqa: F811
+@pytest.mark.parametrize("covers_setup, probe_epochs", [(False, 2), (True, DEFAULT_TRIAL_EPOCHS)])
+def test_a_sized_search_trains_every_trial_the_probes_epochs(problem, tmp_path, monkeypatch,  # noqa: F811
+                                                             covers_setup, probe_epochs):
     space, hypermodel, data = problem
-    # The probe's share (20 ms) holds no more than the two epochs a probe always trains, or the
-    # more that cover its tracing (a tiny network's set-up is mostly tracing).
+    # The probe's share (20 ms) holds no more than the two epochs a probe always trains; covering
+    # its tracing, it keeps all it was planned (a tiny network's first epoch is tracing dozens of
+    # times over a steady epoch).
     monkeypatch.setattr(trial_epochs, "TARGET_TRIALS", 1000)
+    monkeypatch.setattr(trial_epochs, "PROBE_COVERS_SETUP", covers_setup)
     outcome = run_search("random", space, hypermodel, data, epochs=None, deadline=Deadline(20.0),
                          directory=str(tmp_path), seed=0, verbose=0)
     board = outcome.leaderboard.sort_values("trial")
     epochs = board["epochs"].astype(int).tolist()
     assert len(epochs) >= 3, board
     probe = epochs[0]
-    assert 2 <= probe <= trial_epochs.DEFAULT_TRIAL_EPOCHS, board
+    assert probe == probe_epochs, board
     # Every later trial trains the probe's epochs; the last may be cut by the search's deadline.
     assert all(e == probe for e in epochs[1:-1]) and epochs[-1] <= probe, board
     assert outcome.trial_epochs == int(board.set_index("trial").loc[outcome.best_trial.trial_id, "epochs"])

@@ -9,9 +9,9 @@ epoch (the first includes tracing) to the epochs that fit that deadline at its m
 (`autonas.engine.budget.CosinePlan`), and every later trial trains as many epochs as it did, so
 the trials' scores compare. Tracing is a fixed cost a trial pays however few epochs it trains,
 so a trial never trains fewer than two epochs, and the probe none fewer than its steady epochs
-take to cover its first epoch's tracing (`CosinePlan`'s `cover_setup`: on 8x8 digits, 6 s of tracing against
-0.4 s an epoch, a cut from 10 epochs to 2 saves 3 s of a 10 s trial); on small inputs that
-means fewer than `TARGET_TRIALS` trials. Without a time limit trials train `DEFAULT_TRIAL_EPOCHS`.
+take to cover its first epoch's tracing (`PROBE_COVERS_SETUP`, `CosinePlan`'s `cover_setup`: on
+8x8 digits, 6 s of tracing against 0.4 s an epoch, a cut from 10 epochs to 2 saves 3 s of a
+10 s trial); on small inputs that means fewer than `TARGET_TRIALS` trials. Without a time limit trials train `DEFAULT_TRIAL_EPOCHS`.
 
 In a chief/worker search (`autonas.cluster`, a classifier's `parallel_trials`) several trials
 run at once: with `concurrent` of them, each worker needs only `TARGET_TRIALS / concurrent` of
@@ -44,6 +44,9 @@ DEFAULT_TRIAL_EPOCHS = 10
 # Trials a sized search aims to fit in its share of the time limit: enough for evolution's
 # tournaments to start (docs/how-a-fit-works.md).
 TARGET_TRIALS = 12
+# Whether the probe keeps the epochs that cover its tracing (later trials meet the search's
+# deadline as it comes).
+PROBE_COVERS_SETUP = True
 # In a chief/worker search's project directory: the epochs every trial after the probe trains.
 AGREED_EPOCHS_FILE = "trial_epochs.json"
 
@@ -76,6 +79,11 @@ class TrialEpochs:
         if self.deadline.seconds is None:
             return DEFAULT_TRIAL_EPOCHS
         return self.sized
+
+    @property
+    def probe_covers_setup(self):
+        """Whether the next trial is the probe and keeps the epochs that cover its tracing."""
+        return self.sizing and PROBE_COVERS_SETUP
 
     def next_trial(self):
         """`(epochs, deadline)` for the next trial: its planned epochs, and the deadline its

@@ -195,9 +195,7 @@ class SearchTuner(keras_tuner.Tuner):
         gc.collect()
         if self.cluster.is_worker and self.trial_epochs is not None:
             self.trial_epochs.agree(read_agreed_epochs(self.project_dir))
-        # The probe sizing every trial's epochs shrinks no further than its tracing allows; a later
-        # trial meets the search's deadline.
-        probing = self.trial_epochs is not None and self.trial_epochs.sizing
+        cover_setup = self.trial_epochs is not None and self.trial_epochs.probe_covers_setup
         planned, schedule_deadline = (epochs, None) if self.trial_epochs is None else self.trial_epochs.next_trial()
         rung = trial_rung(trial.hyperparameters, planned)
         from_oracle = is_rung(trial.hyperparameters)
@@ -210,7 +208,7 @@ class SearchTuner(keras_tuner.Tuner):
                 model = self.hypermodel.build(trial.hyperparameters)
                 if rung.parent is not None:
                     model.load_weights(self.weights_path(rung.parent))
-            callbacks = [c.spanning(rung.epochs, schedule_deadline, cover_setup=probing and not from_oracle)
+            callbacks = [c.spanning(rung.epochs, schedule_deadline, cover_setup=cover_setup and not from_oracle)
                          if isinstance(c, CosineEpochs) else c for c in callbacks]
             timer = EpochTimer()
             with graph_rewrites_off():  # about 1 s less tracing per trial on a CPU, same steps after
