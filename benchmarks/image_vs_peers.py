@@ -11,6 +11,8 @@ compare within one run and read ratios rather than absolute seconds):
   epochs each trial trained are read from its leaderboard, never assumed.
 - `autonas-parallel`: the same with `parallel_trials="auto"` (one single-threaded trial per
   core at once on CPU, one per GPU on a GPU machine); the retraining runs in the fit's process.
+- `autonas-rungs`: the same with `successive_halving=True` (the top third of each rung's trials
+  go on to train three times their epochs from their weights, `autonas.oracles.halving`).
 - `autonas-first` (ablation): the same with `max_trials=1`: the architecture autonas's search
   starts from, trained alone, its retraining getting the rest of the budget. Did the search
   beat its own starting point?
@@ -64,7 +66,8 @@ Usage (from the repository root):
 Options (defaults in brackets):
     --datasets       digits,fashion,cifar10 [all three]; fashion and cifar10 are skipped with a
                      note when their files are not installed (benchmarks/datasets.py).
-    --systems        autonas,autonas-parallel,autonas-first,kerastuner,kerastuner-hyperband,autokeras [all six].
+    --systems        autonas,autonas-parallel,autonas-rungs,autonas-first,kerastuner,kerastuner-hyperband,autokeras
+                     [all seven].
     --budget         seconds per system, one number or per data set
                      [digits=120,fashion=300,cifar10=600].
     --epochs         epochs per trial of kerastuner and autokeras (Hyperband's max_epochs is 3x),
@@ -109,7 +112,8 @@ from benchmarks import _harness as harness  # noqa: E402
 from benchmarks import datasets as bench_data  # noqa: E402
 from benchmarks._harness import BATCH_SIZE, budgeted_random_search, say, search_split  # noqa: E402
 
-SYSTEMS = ("autonas", "autonas-parallel", "autonas-first", "kerastuner", "kerastuner-hyperband", "autokeras")
+SYSTEMS = ("autonas", "autonas-parallel", "autonas-rungs", "autonas-first", "kerastuner", "kerastuner-hyperband",
+           "autokeras")
 DEFAULT_BUDGET = {"digits": 120.0, "fashion": 300.0, "cifar10": 600.0}  # cifar10: issue 15's budget
 DEFAULT_EPOCHS = {"digits": 8, "fashion": 2, "cifar10": 2}  # keras-tuner's and AutoKeras's epochs per trial
 HYPERBAND_FACTOR = 3
@@ -188,7 +192,7 @@ def autonas_overrides(args, dataset):
 
 def run_autonas(split, budget, epochs, args, *, system="autonas"):
     """`ImageSearchClassifier` with its defaults (`system="autonas-first"`: `max_trials=1`;
-    `"autonas-parallel"`: `parallel_trials="auto"`).
+    `"autonas-parallel"`: `parallel_trials="auto"`; `"autonas-rungs"`: `successive_halving=True`).
     `epochs` is only reported (None: the library's default); the epochs each trial trained come
     from the leaderboard."""
     import keras
@@ -202,6 +206,7 @@ def run_autonas(split, budget, epochs, args, *, system="autonas"):
     clf = ImageSearchClassifier(time_limit=budget, seed=args.seed, verbose=1,
                                 max_trials=1 if first_only else args.max_trials,
                                 parallel_trials="auto" if system == "autonas-parallel" else 1,
+                                successive_halving=system == "autonas-rungs",
                                 **autonas_overrides(args, split.name))
     result, board, ends = harness.fit_autonas(clf, split, budget, epochs)
     best_row = board[board["architecture"] == str(clf.best_genotype_)].iloc[0]
@@ -213,7 +218,7 @@ def run_autonas(split, budget, epochs, args, *, system="autonas"):
                       "filters": clf.retrained_size_.filters, "normal_cells": clf.retrained_size_.normal_cells})
     result["notes"] += f"; best val acc {result['best_val_accuracy']:.4f}"
     overhead = None
-    if first_only or system == "autonas-parallel" or args.no_overhead:
+    if first_only or system in ("autonas-parallel", "autonas-rungs") or args.no_overhead:
         return result, overhead
     if len(ends) != len(board) or best_epochs is None:
         say(f"   no overhead measurement: {len(ends)} progress lines for {len(board)} trials, "
@@ -245,6 +250,10 @@ def run_autonas_first(split, budget, epochs, args):
 
 def run_autonas_parallel(split, budget, epochs, args):
     return run_autonas(split, budget, epochs, args, system="autonas-parallel")
+
+
+def run_autonas_rungs(split, budget, epochs, args):
+    return run_autonas(split, budget, epochs, args, system="autonas-rungs")
 
 
 class AutonasTrialSetup:
@@ -561,7 +570,8 @@ def summary_table(title, summary):
     return "\n".join(lines)
 
 
-RUNNERS = {"autonas": run_autonas, "autonas-parallel": run_autonas_parallel, "autonas-first": run_autonas_first, "kerastuner": run_kerastuner,
+RUNNERS = {"autonas": run_autonas, "autonas-parallel": run_autonas_parallel, "autonas-rungs": run_autonas_rungs,
+           "autonas-first": run_autonas_first, "kerastuner": run_kerastuner,
            "kerastuner-hyperband": run_kerastuner_hyperband, "autokeras": run_autokeras}
 
 

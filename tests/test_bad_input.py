@@ -58,6 +58,9 @@ def test_bad_data_is_rejected_before_training(tmp_path, x, y, message):
     (dict(operations=["conv_9x9"]), "Unknown operation"),
     (dict(learning_rate=0), "learning_rate must be None or a positive number"),
     (dict(optimizer="rmsprop"), "optimizer must be one of"),
+    (dict(successive_halving=1), "successive halving's factor must be an int >= 2"),
+    (dict(successive_halving="yes"), "successive_halving must be True, False"),
+    (dict(successive_halving=True, oracle="darts"), "successive_halving works with oracle="),
 ])
 def test_bad_configuration_is_rejected_before_training(tmp_path, params, message):
     runs = tmp_path / "runs"

@@ -49,7 +49,8 @@ def test_leaderboard_lists_every_trial_best_first(fitted):
     clf, _, _ = fitted
     board = clf.leaderboard()
     assert isinstance(board, pd.DataFrame)
-    assert list(board.columns) == ["trial", "architecture", "score", "params", "epochs", "seconds", "status"]
+    assert list(board.columns) == ["trial", "architecture", "score", "params", "epochs", "seconds", "status",
+                                   "from_trial"]
     assert len(board) == 2
     assert board["score"].is_monotonic_decreasing
     assert (board["status"] == "COMPLETED").all()

@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 
+import pandas as pd
 import pytest
 from keras_tuner.engine.trial import Trial, TrialStatus
 
@@ -249,6 +250,21 @@ def test_two_workers_run_every_trial_once_with_agreed_epochs_within_the_time_lim
     assert max(epochs[2:]) in epochs[:2] and all(e <= max(epochs[2:]) for e in epochs[2:])
     assert clf.predict(images[:5]).shape == (5,)
     assert os.listdir(tmp_path) == [], "the temporary search directory (inputs, logs) was left behind"
+
+
+@pytest.mark.scaleout
+def test_two_workers_search_with_rungs(digits, tmp_path):
+    images, labels = digits
+    clf = ImageSearchClassifier(**_tiny(max_trials=8, parallel_trials=2, successive_halving=True, oracle="evolution",
+                                        directory=str(tmp_path)))
+    clf.fit(images[:300], labels[:300])
+    board = clf.leaderboard().set_index("trial")
+    assert set(board["status"]) == {"COMPLETED"} and len(board) == 8
+    promoted = board[board["from_trial"].notna()]
+    assert len(promoted) >= 1, "no trial was promoted"
+    for row in promoted.itertuples():  # trained on from its parent's weights, whichever worker saved them
+        assert row.epochs == 2 and row.architecture == board.loc[row.from_trial, "architecture"]
+        assert board.loc[row.from_trial, "epochs"] == 1 and pd.isna(board.loc[row.from_trial, "from_trial"])
 
 
 @pytest.mark.scaleout

@@ -40,6 +40,8 @@ class ClosedFormTuner(SearchTuner):
     """A SearchTuner whose trials score `PROBLEM` instead of training.
 
     Trials in `crash` raise; trials in `nan` report a NaN score (keras-tuner marks both INVALID).
+    Each reports the epochs it would have trained (one, or its rung's), which successive halving
+    promotes by.
     """
 
     def __init__(self, *, crash=(), nan=(), **kwargs):
@@ -52,7 +54,8 @@ class ClosedFormTuner(SearchTuner):
         self.seen.append(values)
         if trial.trial_id in self.crash:
             raise RuntimeError("this trial crashes on purpose")
-        return {PROBLEM.metric: float("nan") if trial.trial_id in self.nan else PROBLEM.score(values)}
+        epochs = values.get("tuner/epochs", 1) - values.get("tuner/initial_epoch", 0)
+        return {PROBLEM.metric: float("nan") if trial.trial_id in self.nan else PROBLEM.score(values), "epochs": epochs}
 
 
 def _oracle(name, **options):
@@ -61,7 +64,7 @@ def _oracle(name, **options):
         return RegularizedEvolutionOracle(objective=PROBLEM.objective(), max_trials=MAX_TRIALS, population_size=3,
                                           sample_size=2, seed=0, hyperparameters=PROBLEM.build_space(), **options)
     return make_oracle(name, objective=PROBLEM.objective(), max_trials=MAX_TRIALS, seed=0,
-                       hyperparameters=PROBLEM.build_space())
+                       hyperparameters=PROBLEM.build_space(), **options)
 
 
 def _history(tuner):
@@ -122,6 +125,18 @@ def test_search_resumes_exactly_from_every_state_written(tmp_path, name):
 
     expected = json.loads(_assert_resumes_from_every_write(tmp_path, make_tuner))
     assert [status for _, _, status, _ in expected["trials"]] == ["COMPLETED"] * MAX_TRIALS
+
+
+@pytest.mark.parametrize("name", ["evolution", "reinforce", "random"])
+def test_search_with_rungs_resumes_exactly_from_every_state_written(tmp_path, name):
+    def make_tuner(directory):
+        return ClosedFormTuner(oracle=_oracle(name, successive_halving=True), directory=str(directory),
+                               project_name="search")
+
+    expected = json.loads(_assert_resumes_from_every_write(tmp_path, make_tuner))
+    # Of 8 trials, the 4th and the 8th were promoted (the best of the first three, then of six).
+    promoted = [trial_id for trial_id, values, _, _ in expected["trials"] if "tuner/trial_id" in values]
+    assert promoted == ["3", "7"]
 
 
 @pytest.mark.filterwarnings("ignore:All-NaN:RuntimeWarning")  # keras-tuner scoring the NaN trial
@@ -233,7 +248,8 @@ def _contents(directory):
 
 
 CHANGES = {"epochs": 2, "search_filters": 8, "num_blocks": 2, "operations": ["conv_3x3", "identity"], "batch_size": 16,
-           "seed": 3, "oracle": "reinforce", "dropout": 0.5, "optimizer": "sgd", "learning_rate": 0.5}
+           "seed": 3, "oracle": "reinforce", "dropout": 0.5, "optimizer": "sgd", "learning_rate": 0.5,
+           "successive_halving": True}
 
 
 @pytest.mark.parametrize("field", CHANGES)

@@ -22,7 +22,8 @@ def format_seconds(seconds):
 
 
 class TrialProgress:
-    """Prints `trial 3/10 | <architecture> | val_accuracy 0.9650 | 4 epochs | 12s | 4m10s left`.
+    """Prints `trial 3/10 | <architecture> | val_accuracy 0.9650 | 4 epochs | 12s | 4m10s left`
+    (a promoted trial's epochs read `4 epochs on from trial 1`).
 
     Args:
         max_trials: total trials planned, or None when only the time limit ends the search.
@@ -49,7 +50,9 @@ class TrialProgress:
             last_line = (trial.message or "").strip().splitlines()[-1:] or [""]
             parts.append(f"{trial.status}: {last_line[0][:80]}")
         if trial.metrics.exists("epochs"):
-            parts.append(f"{int(trial.metrics.get_last_value('epochs'))} epochs")
+            parent = trial.hyperparameters.values.get("tuner/trial_id")
+            parts.append(f"{int(trial.metrics.get_last_value('epochs'))} epochs"
+                         + (f" on from trial {parent}" if parent is not None else ""))
         if trial.metrics.exists("seconds"):
             parts.append(format_seconds(trial.metrics.get_last_value("seconds")))
         if self.deadline is not None and self.deadline.remaining is not None:

@@ -9,8 +9,8 @@ Checked (`CHECKED`): what decides which architectures are tried and how they are
 scored: the task, the oracle (its name, or the class of an Oracle instance, whose own
 configuration the oracle checks itself when it reloads), the seed, the search space
 (operations, blocks, cell types), the proxy network (filters, normal cells, dropout), epochs,
-optimizer, learning rate, batch size per replica and global batch size, warm-start cells, and
-what the data look like to the search (classes, training and validation sizes).
+optimizer, learning rate, batch size per replica and global batch size, warm-start cells,
+successive halving, and what the data look like to the search (classes, training and validation sizes).
 
 Not checked, because changing them does not change what a trial is: `max_trials` (a resumed
 search may be extended or cut short), `time_limit` (a budget for this call of `fit`), `verbose`,
@@ -37,7 +37,7 @@ FORMAT = 2  # 2: the configuration's seed is the one the search ran with (1: the
 # Named as the classifier's parameters where there is one.
 CHECKED = ("task", "oracle", "seed", "operations", "num_blocks", "cell_types", "search_filters", "search_normal_cells",
            "dropout", "epochs", "optimizer", "learning_rate", "batch_size", "global_batch_size", "warm_start",
-           "num_classes", "train_size", "validation_size")
+           "successive_halving", "num_classes", "train_size", "validation_size")
 
 
 def record_path(directory, project_name):
@@ -63,10 +63,10 @@ def recorded_seed(directory, project_name, overwrite):
 
 
 def search_configuration(*, task, oracle, seed, space, hypermodel, epochs, batch_size, global_batch_size, warm_start,
-                         data):
+                         data, halving=None):
     """The settings of a search that a resumed search must share (see `CHECKED`), as JSON reads
     them back: `task` names the classifier, `seed` is the one the search runs with, the rest are
-    the search's own arguments."""
+    the search's own arguments (`halving`: its `SuccessiveHalving`, None for none)."""
     configuration = {
         "task": task,
         "oracle": oracle if isinstance(oracle, str) else f"{type(oracle).__module__}.{type(oracle).__qualname__}",
@@ -83,6 +83,7 @@ def search_configuration(*, task, oracle, seed, space, hypermodel, epochs, batch
         "batch_size": batch_size,
         "global_batch_size": global_batch_size,
         "warm_start": [entry if isinstance(entry, str) else entry.to_dict() for entry in warm_start or ()],
+        "successive_halving": None if halving is None else halving.configuration(),
         "num_classes": hypermodel.num_classes,
         "train_size": data.train_size,
         "validation_size": data.validation_size,

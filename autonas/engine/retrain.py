@@ -2,8 +2,9 @@
 
 The winner is retrained at the final size on training + validation data when enough epochs fit
 in the time left (`least_epochs`: a larger network needs a full plan to be worth it), else at
-the search size; after a trial search, if neither can get as many
-epochs as a trial had, the best trial's trained model is kept rather than an undertrained one.
+the search size, going on from the winning trial's weights; after a trial search, if neither
+can get as many epochs as one trial had (from scratch: as the winner had in all), the best
+trial's trained model is kept rather than an undertrained one.
 A one-shot search trained no child, so its winner is always trained, for the epochs that fit.
 """
 from __future__ import annotations
@@ -119,15 +120,19 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
     for size in sizes:
         keras.backend.clear_session()
         model = train.build(size)
+        # Across workers each would read its own file: the replicas could start apart.
+        goes_on = size == hypermodel.size and not spans_workers(strategy) and continue_from_trial(model, outcome.tuner,
+                                                                                                  best)
+        # Going on from the winner's weights, every epoch adds to the ones it had: as many as one
+        # trial trained are enough (a promoted winner had several trials' worth).
+        fewest = min(epochs, outcome.architecture_epochs or epochs) if goes_on else epochs
         affordable = _epochs_that_fit(best, model, data, deadline.remaining)
         # No more than wanted (never infinite), and the chief's clock decides for every worker.
         affordable = int(agreed(strategy, min(affordable, final_epochs)))
-        if affordable >= least_epochs(size, hypermodel.size, final_epochs, epochs):
-            # Across workers each would read its own file: the replicas could start apart.
-            if size == hypermodel.size and not spans_workers(strategy) and continue_from_trial(model, outcome.tuner,
-                                                                                                best):
+        if affordable >= least_epochs(size, hypermodel.size, final_epochs, fewest):
+            if goes_on:
                 say(f"going on from trial {best.trial_id}'s weights ({epochs} epochs trained)")
-            return Retrained(train(model, size, affordable, min_epochs=epochs, most_epochs=final_epochs),
+            return Retrained(train(model, size, affordable, min_epochs=fewest, most_epochs=final_epochs),
                              size if retrain else None)
     say("not enough time left to retrain; keeping the best trial's model")
     return Retrained(outcome.tuner.load_model(best), None)

@@ -33,6 +33,7 @@ from autonas.engine.trial_epochs import TrialEpochs, fixed_trial_epochs
 from autonas.engine.tuner import SearchTuner
 from autonas.oneshot import ONE_SHOT_NAMES, OneShotResult, one_shot_leaderboard, run_one_shot
 from autonas.oracles import ORACLE_NAMES, make_oracle
+from autonas.oracles.halving import make_halving, trained_epochs
 from autonas.space.genotype import Genotype
 from autonas.space.published import PUBLISHED_CELLS
 from autonas.space.starting_cells import starting_cells
@@ -48,7 +49,8 @@ class SearchOutcome:
     """What a search found: the winner, its score and every candidate.
 
     `trial_epochs` is the epochs the winner trained in the search (a one-shot search's: the
-    epochs a trial would have had). `tuner` and `best_trial` are set by a trial search (the
+    epochs a trial would have had), `architecture_epochs` those of an architecture's first trial
+    (fewer when the winner was promoted to train on, `autonas.oracles.halving`). `tuner` and `best_trial` are set by a trial search (the
     trial's trained model can be kept);
     `one_shot` by a one-shot search. In keras-tuner's chief/worker mode `role` is "chief" or
     "worker": the chief's outcome holds every trial and `trial_workers` (trial id -> the tuner
@@ -59,6 +61,7 @@ class SearchOutcome:
     score: float | None
     leaderboard: pd.DataFrame | None
     trial_epochs: int | None = None
+    architecture_epochs: int | None = None
     tuner: SearchTuner | None = None
     best_trial: keras_tuner.engine.trial.Trial | None = None
     one_shot: OneShotResult | None = None
@@ -78,7 +81,7 @@ def is_one_shot(oracle):
 
 
 def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm_start=(), space=None,
-                 parallel_trials=1, strategy_argument=None):
+                 parallel_trials=1, strategy_argument=None, successive_halving=None):
     """Refuse, before any data is read or anything trained, a search that cannot run as asked.
 
     Raises:
@@ -89,7 +92,8 @@ def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm
             `warm_start` with a search that cannot take it, or with cells outside `space`;
             `parallel_trials` above 1 with what cannot run side by side
             (`autonas.cluster.local.check_parallel_trials`; `strategy_argument` is the
-            distribution strategy as the user gave it).
+            distribution strategy as the user gave it); `successive_halving` with a one-shot
+            search or an Oracle instance (which brings its own rungs, or none).
     """
     if not (isinstance(oracle, keras_tuner.Oracle) or oracle in SEARCH_NAMES):
         raise ValueError(f"oracle must be one of {SEARCH_NAMES} or a keras_tuner.Oracle, got {oracle!r}.")
@@ -100,6 +104,11 @@ def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm
         raise ValueError(f"oracle={oracle!r} trains one supernet in one process and cannot be spread over "
                          "keras-tuner's chief and workers: unset KERASTUNER_TUNER_ID (and KERASTUNER_ORACLE_IP/PORT), "
                          "or use oracle='evolution', 'reinforce' or 'random' for a multi-worker search.")
+    if make_halving(successive_halving) is not None and not (isinstance(oracle, str) and oracle in ORACLE_NAMES):
+        raise ValueError(f"successive_halving works with oracle='evolution', 'reinforce' or 'random', not "
+                         f"{oracle if isinstance(oracle, str) else type(oracle).__name__!r}: a one-shot search trains "
+                         "no separate trials, and an Oracle instance is used as given (pass "
+                         "keras_tuner.oracles.HyperbandOracle for keras-tuner's rungs).")
     if warm_start and is_one_shot(oracle):
         raise ValueError(f"warm_start works with oracle='evolution' or 'reinforce', not {oracle!r}: a one-shot "
                          "search starts from the whole space.")
@@ -178,7 +187,7 @@ def search_directory(directory, strategy=None):
 
 def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=None, seed=None, max_trials=None,
                warm_start=None, project_name="search", overwrite=False, strategy=None, batch_size=128,
-               one_shot_learning_rate=None, task="search", verbose=1, cluster=None):
+               one_shot_learning_rate=None, task="search", verbose=1, cluster=None, successive_halving=None):
     """Search `space` for the best architecture on `data`.
 
     Args:
@@ -206,6 +215,8 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
         verbose: 0 silent, 1 one line per trial or supernet epoch.
         cluster: this process's part in a chief/worker search (`autonas.cluster`); None: the one
             the KERASTUNER_* variables give (`Cluster.from_environment`).
+        successive_halving: None/False, True, an int factor or a `SuccessiveHalving`: the oracle
+            (by name) also promotes its best trials to train longer (`autonas.oracles.halving`).
 
     Returns:
         A `SearchOutcome`.
@@ -229,11 +240,11 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
     return _search_trials(oracle, space, hypermodel, data, epochs=epochs, directory=directory, deadline=deadline,
                           seed=seed, max_trials=max_trials, warm_start=warm_start, project_name=project_name,
                           overwrite=overwrite, strategy=strategy, batch_size=batch_size, task=task, verbose=verbose,
-                          cluster=cluster or Cluster.from_environment())
+                          cluster=cluster or Cluster.from_environment(), halving=make_halving(successive_halving))
 
 
 def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadline, seed, max_trials, warm_start,
-                   project_name, overwrite, strategy, batch_size, task, verbose, cluster):
+                   project_name, overwrite, strategy, batch_size, task, verbose, cluster, halving):
     """A search with a keras-tuner Oracle, training every trial (see `run_search`).
 
     In a chief/worker search (keras-tuner's KERASTUNER_* variables, `autonas.cluster`) the chief
@@ -244,7 +255,7 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     steps_batch = global_batch_size(batch_size, strategy)
     configuration = search_configuration(task=task, oracle=oracle, seed=seed, space=space, hypermodel=hypermodel,
                                          epochs=epochs, batch_size=batch_size, global_batch_size=steps_batch,
-                                         warm_start=warm_start, data=data)
+                                         warm_start=warm_start, data=data, halving=halving)
     # Before anything is written: a project resumed with a changed configuration is refused. The
     # chief records the configuration; a worker follows the oracle the chief serves (and, started
     # by `parallel_trials`, holds a stand-in for an Oracle instance, recorded under another name).
@@ -254,7 +265,8 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
         max_trials = DEFAULT_MAX_TRIALS
     initial_values = [space.values(warm_start_genotype(entry)) for entry in warm_start or ()]
     oracle = make_oracle(oracle, objective=OBJECTIVE, max_trials=max_trials, seed=seed,
-                         hyperparameters=space.hyperparameters(), initial_values=initial_values or None)
+                         hyperparameters=space.hyperparameters(), initial_values=initial_values or None,
+                         successive_halving=halving)
     progress = None
     if verbose:
         # A worker counts its own trials, of a total it does not know.
@@ -277,17 +289,18 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     if not best_trials:
         raise RuntimeError(_no_trial_message(tuner))
     best = best_trials[0]
-    # A Hyperband rung's trial trained from its parent's epochs on: the winner had them all.
-    best_epochs = best.hyperparameters.values.get("tuner/epochs", best.metrics.get_last_value("epochs"))
+    # A promoted trial trained from its parent's epochs on: the winner had them all.
+    best_epochs = trained_epochs(best)
     return SearchOutcome(genotype=space.declare(best.hyperparameters.copy()), score=float(best.score),
-                         leaderboard=trial_leaderboard(tuner, space), trial_epochs=int(best_epochs), tuner=tuner,
+                         leaderboard=trial_leaderboard(tuner, space), trial_epochs=int(best_epochs),
+                         architecture_epochs=min(trial_epochs.epochs or best_epochs, best_epochs), tuner=tuner,
                          best_trial=best, role=role,
                          trial_workers=tuner.trial_workers if cluster.is_chief else None)
 
 
 def trial_leaderboard(tuner, space):
     """Every trial of `tuner`'s search as a DataFrame (architecture, score, params, epochs trained,
-    seconds, status), best first."""
+    seconds, status, the trial a promoted one went on from), best first."""
     objective = tuner.oracle.objective.name
     rows = []
     for trial in tuner.oracle.trials.values():
@@ -300,8 +313,10 @@ def trial_leaderboard(tuner, space):
             "epochs": int(metric("epochs")) if trial.metrics.exists("epochs") else pd.NA,
             "seconds": metric("seconds") if trial.metrics.exists("seconds") else np.nan,
             "status": str(trial.status),
+            "from_trial": trial.hyperparameters.values.get("tuner/trial_id") or pd.NA,
         })
-    frame = pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "epochs", "seconds", "status"])
+    frame = pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "epochs", "seconds", "status",
+                                        "from_trial"])
     return frame.sort_values("score", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
 
 

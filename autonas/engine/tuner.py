@@ -91,12 +91,13 @@ class SearchTuner(keras_tuner.Tuner):
     last epoch. Before each new trial the tuner checks that an
     average trial still fits before `deadline`; if not, the search ends with the trials so far.
 
-    Under `keras_tuner.oracles.HyperbandOracle` a trial trains its rung instead (`trial_rung`):
+    Under `keras_tuner.oracles.HyperbandOracle`, or an autonas oracle's successive halving
+    (`autonas.oracles.halving`), a trial trains its rung instead (`trial_rung`):
     until "tuner/epochs", from "tuner/initial_epoch", a promoted trial from the weights its
     parent trial saved (the optimizer starts afresh, as in keras-tuner's own `Hyperband`). A
     `CosineEpochs` schedule among the callbacks is planned over the rung's last epoch
     (`CosineEpochs.spanning`), so a rung is neither cut at the search's `epochs` nor left
-    unannealed before it.
+    unannealed before it; it shrinks only to end before the search's deadline.
 
     Its project resumes after the process is killed at any moment: the tuner's state file is
     written from the start of the search and replaced atomically (the oracle's files too, for
@@ -199,8 +200,8 @@ class SearchTuner(keras_tuner.Tuner):
         planned, schedule_deadline = (epochs, None) if self.trial_epochs is None else self.trial_epochs.next_trial()
         rung = trial_rung(trial.hyperparameters, planned)
         from_oracle = is_rung(trial.hyperparameters)
-        if from_oracle:
-            schedule_deadline = None
+        if from_oracle:  # its rung's epochs, shortened only to end before the search's deadline
+            schedule_deadline = self.deadline
         # TensorFlow's gradient registry would keep each trial's train step alive, and memory
         # would grow with every trial (see `autonas.engine.gradient_registry`).
         with released_custom_gradients():

@@ -79,5 +79,7 @@ def one_shot_leaderboard(result, count_params=None):
         "epochs": result.epochs,
         "seconds": np.nan,
         "status": f"DERIVED ({derived.origin})",
+        "from_trial": pd.NA,
     } for index, derived in enumerate(result.derived)]
-    return pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "epochs", "seconds", "status"])
+    return pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "epochs", "seconds", "status",
+                                       "from_trial"])

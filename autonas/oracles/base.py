@@ -1,7 +1,9 @@
 """What autonas's keras-tuner Oracles share: seeding, the decision encoding, learning hooks, state.
 
-A new search strategy subclasses `AutonasOracle` and implements keras-tuner's
-`populate_space(trial_id)` plus five public hooks: `learn(trial, reward)` (a trial completed),
+A new search strategy subclasses `AutonasOracle` and implements `propose(trial_id)` (what
+keras-tuner's `populate_space` returns, for a new architecture; `populate_space` itself first
+promotes trials under successive halving, `autonas.oracles.halving`) plus five public hooks:
+`learn(trial, reward)` (an architecture's first trial completed),
 `forget(trial)` (a trial failed for good), `configuration()` (the settings a resumed search must
 share), and `strategy_state()` / `restore_strategy_state(state)` (what it learned, as JSON).
 """
@@ -12,6 +14,7 @@ import numpy as np
 
 from autonas import kt_internals
 from autonas.oracles.decisions import SpaceEncoding
+from autonas.oracles.halving import PromotingOracle, is_promotion, make_halving
 from autonas.oracles.recovery import RecoverableOracle
 
 _COMPLETED = "COMPLETED"
@@ -35,7 +38,7 @@ def _normalised(config):
     return json.loads(json.dumps(config))
 
 
-class AutonasOracle(RecoverableOracle):
+class AutonasOracle(PromotingOracle, RecoverableOracle):
     """Base class of autonas's Oracles (not used directly).
 
     Its project on disk survives a kill at any moment (see `RecoverableOracle`), and its state
@@ -50,6 +53,8 @@ class AutonasOracle(RecoverableOracle):
             (see `SpaceEncoding`).
         max_collisions: how many duplicate proposals in a row are drawn before falling back
             to another way of finding an untried configuration.
+        successive_halving: None/False, True or an int factor or a `SuccessiveHalving`: promote
+            the best trials to train longer from their weights (`autonas.oracles.halving`).
     """
 
     def __init__(
@@ -65,6 +70,7 @@ class AutonasOracle(RecoverableOracle):
         tune_new_entries=True,
         max_retries_per_trial=0,
         max_consecutive_failed_trials=3,
+        successive_halving=None,
     ):
         if seed is not None and (isinstance(seed, bool) or int(seed) != seed or seed < 0):
             raise ValueError(f"seed must be None or a non-negative int, got {seed!r}.")
@@ -82,6 +88,7 @@ class AutonasOracle(RecoverableOracle):
         self.random_seed = None if seed is None else int(seed)
         self.num_bins = int(num_bins)
         self.max_collisions = int(max_collisions)
+        self.halving = make_halving(successive_halving)
         own, child = seed_sequence.spawn(2)
         self.rng = np.random.default_rng(own)
         self._child_seed = child  # for a sub-component (the controller)
@@ -148,13 +155,16 @@ class AutonasOracle(RecoverableOracle):
 
         A completed trial with a finite score is learned from; a trial that failed for good
         (FAILED, or INVALID with no retries left) is forgotten; one sent for a retry is kept
-        pending until its retry ends. The bookkeeping and the learning reach `oracle.json` in
+        pending until its retry ends. A promoted trial is neither: the strategy learned its
+        architecture from its first trial (`autonas.oracles.halving`). The bookkeeping and the learning reach `oracle.json` in
         one write, so a kill cannot save one without the other.
         """
         with self.single_save():
             super().end_trial(trial)
             trial = self.trials[trial.trial_id]
-            if trial.status == _COMPLETED and trial.score is not None and np.isfinite(trial.score):
+            if is_promotion(trial):
+                pass  # its architecture was learned from (or forgotten) with its first trial
+            elif trial.status == _COMPLETED and trial.score is not None and np.isfinite(trial.score):
                 self.learn(trial, self.reward(trial))
             elif trial.status == _FAILED:
                 self.forget(trial)
@@ -172,7 +182,10 @@ class AutonasOracle(RecoverableOracle):
 
     def configuration(self):
         """The settings a resumed search must share (JSON-able); subclasses extend the dict."""
-        return {"num_bins": self.num_bins, "max_collisions": self.max_collisions}
+        config = {"num_bins": self.num_bins, "max_collisions": self.max_collisions}
+        if self.halving is not None:  # absent without it, as in projects saved before it existed
+            config["successive_halving"] = self.halving.configuration()
+        return config
 
     def strategy_state(self):
         """What the strategy has learned (population, controller weights, ...), as JSON-able data."""

@@ -32,7 +32,7 @@ class RegularizedEvolutionOracle(AutonasOracle):
             hyperparameters they leave out are drawn at random.
         seed: int or None (None: random; 0 is a seed).
         hyperparameters: optional `keras_tuner.HyperParameters` fixing the space.
-        num_bins, max_collisions: see `AutonasOracle`.
+        num_bins, max_collisions, successive_halving: see `AutonasOracle`.
         allow_new_entries, tune_new_entries, max_retries_per_trial,
         max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
 
@@ -64,6 +64,7 @@ class RegularizedEvolutionOracle(AutonasOracle):
         tune_new_entries=True,
         max_retries_per_trial=0,
         max_consecutive_failed_trials=3,
+        successive_halving=None,
     ):
         if population_size < 1 or sample_size < 1:
             raise ValueError(
@@ -80,6 +81,7 @@ class RegularizedEvolutionOracle(AutonasOracle):
             tune_new_entries=tune_new_entries,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            successive_halving=successive_halving,
         )
         self.population_size = int(population_size)
         self.sample_size = int(sample_size)
@@ -91,7 +93,7 @@ class RegularizedEvolutionOracle(AutonasOracle):
 
     # -- proposing ---------------------------------------------------------------------------
 
-    def populate_space(self, trial_id):
+    def propose(self, trial_id):
         enc = self.encoding()
         if len(enc) == 0:
             return self.empty_space()

@@ -9,7 +9,8 @@ from autonas.oracles.reinforce import ReinforceOracle
 ORACLE_NAMES = ("random", "evolution", "reinforce")
 
 
-def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=None, initial_values=None):
+def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=None, initial_values=None,
+                successive_halving=None):
     """Return a keras-tuner Oracle for `oracle` (a name from ORACLE_NAMES or an Oracle).
 
     Args:
@@ -22,6 +23,9 @@ def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=Non
         initial_values: optional list of values dicts to try first (e.g. published cells):
             evolution's initial population, reinforce's warm start. Random search does not
             take them.
+        successive_halving: None/False, True, an int factor or a
+            `autonas.oracles.halving.SuccessiveHalving`: the oracle also promotes its best trials to
+            train longer (not for an Oracle instance, which is used as given).
 
     Returns:
         A `keras_tuner.Oracle`.
@@ -50,6 +54,7 @@ def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=Non
             max_trials=max_trials,
             seed=keras_tuner_seed(seed),
             hyperparameters=hyperparameters,
+            successive_halving=successive_halving,
         )
     if oracle == "evolution":
         return RegularizedEvolutionOracle(
@@ -58,6 +63,7 @@ def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=Non
             seed=seed,
             hyperparameters=hyperparameters,
             initial_values=initial_values,
+            successive_halving=successive_halving,
         )
     if oracle == "reinforce":
         return ReinforceOracle(
@@ -66,5 +72,6 @@ def make_oracle(oracle, *, objective, max_trials, seed=None, hyperparameters=Non
             seed=seed,
             hyperparameters=hyperparameters,
             initial_values=initial_values,
+            successive_halving=successive_halving,
         )
     raise ValueError(f"Unknown oracle {oracle!r}; choose one of {ORACLE_NAMES} or pass a keras_tuner.Oracle.")

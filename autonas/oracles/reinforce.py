@@ -32,7 +32,7 @@ class ReinforceOracle(AutonasOracle):
         initial_values: optional list of values dicts proposed first (warm start).
         seed: int or None (None: random; 0 is a seed).
         hyperparameters: optional `keras_tuner.HyperParameters` fixing the space.
-        num_bins, max_collisions: see `AutonasOracle`.
+        num_bins, max_collisions, successive_halving: see `AutonasOracle`.
         allow_new_entries, tune_new_entries, max_retries_per_trial,
         max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
 
@@ -69,6 +69,7 @@ class ReinforceOracle(AutonasOracle):
         tune_new_entries=True,
         max_retries_per_trial=0,
         max_consecutive_failed_trials=3,
+        successive_halving=None,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
@@ -83,6 +84,7 @@ class ReinforceOracle(AutonasOracle):
             tune_new_entries=tune_new_entries,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            successive_halving=successive_halving,
         )
         self.batch_size = int(batch_size)
         self.initial_values = [dict(v) for v in (initial_values or [])]
@@ -115,7 +117,7 @@ class ReinforceOracle(AutonasOracle):
             self.controller.add_decisions(grown)
         return enc
 
-    def populate_space(self, trial_id):
+    def propose(self, trial_id):
         enc = self._sync_controller()
         if len(enc) == 0:
             return self.empty_space()
@@ -123,7 +125,7 @@ class ReinforceOracle(AutonasOracle):
             values = enc.complete(self.initial_values[self._next_initial], self.rng)
             self._next_initial += 1
             if not self.was_tried(values):
-                return self._propose(trial_id, values)
+                return self._unsampled(trial_id, values)
         # One vectorised pass draws the sample and, in case it was already tried, the
         # max_collisions re-draws (the first row alone is a plain sample of the policy).
         samples = self.controller.sample_batch(
@@ -139,9 +141,9 @@ class ReinforceOracle(AutonasOracle):
             values = self.exhaustive_unique()
         if values is None:
             return self.stopped()
-        return self._propose(trial_id, values)
+        return self._unsampled(trial_id, values)
 
-    def _propose(self, trial_id, values):
+    def _unsampled(self, trial_id, values):
         """Propose values the controller did not sample; it learns from them all the same."""
         decisions = self.encoding().encode(values)
         self.pending[trial_id] = {

@@ -54,7 +54,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
-                 distribution_strategy=None, parallel_trials=1):
+                 distribution_strategy=None, parallel_trials=1, successive_halving=False):
         self.max_trials = max_trials
         self.epochs = epochs
         self.final_epochs = final_epochs
@@ -78,6 +78,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.distribution_strategy = distribution_strategy
         self.parallel_trials = parallel_trials
+        self.successive_halving = successive_halving
 
     # ----------------------------------------------------------------- task hooks
     def _default_operations(self):
@@ -130,7 +131,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                      has_validation_data=validation_data is not None, warm_start=self.warm_start,
                      # the space with both cells: the search drops the one the data don't need
                      space=self._search_space(reduction_cell=True), parallel_trials=parallel_trials,
-                     strategy_argument=self.distribution_strategy)
+                     strategy_argument=self.distribution_strategy, successive_halving=self.successive_halving)
         seed = search_seed(self.seed, directory=self.directory, project_name=self.project_name,
                            overwrite=self.overwrite, strategy=strategy)
         data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed,
@@ -154,7 +155,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                      warm_start=self.warm_start, project_name=self.project_name,
                                      overwrite=self.overwrite, strategy=strategy, batch_size=self.batch_size,
                                      one_shot_learning_rate=self.learning_rate, task=type(self).__name__,
-                                     verbose=self.verbose, cluster=cluster)
+                                     verbose=self.verbose, cluster=cluster,
+                                     successive_halving=self.successive_halving)
             if not outcome.is_worker:
                 final_size = NetworkSize(filters=self.final_filters, normal_cells=self.final_normal_cells,
                                          dropout=self.dropout)
@@ -203,7 +205,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
 
     def leaderboard(self):
         """Every trial of the search as a DataFrame (architecture, score, params, epochs trained,
-        seconds, status), best first; a trial cut short by `time_limit` shows fewer epochs."""
+        seconds, status, from_trial), best first; a trial cut short by `time_limit` shows fewer
+        epochs, and one promoted by `successive_halving` names the trial it went on from."""
         check_is_fitted(self, "leaderboard_")
         return self.leaderboard_.copy()
 

@@ -77,6 +77,11 @@ class ImageSearchClassifier(SearchClassifier):
             through files in the search directory; the chief retrains the winner
             (docs/distribution.md). "auto": one per visible GPU, else one single-threaded trial
             per core. 1 (default): one trial at a time in this process.
+        successive_halving: True (factor 3) or an int factor: the oracle also promotes the best
+            trials, the top third of each rung, to train three times their epochs from their
+            weights (asynchronous successive halving, `autonas.oracles.halving`; with
+            "evolution", "reinforce" or "random"). False (default): every trial trains the same
+            epochs.
 
     Attributes:
         classes_, best_genotype_, best_score_, model_ (raw pixels in, probabilities out),

@@ -5,6 +5,7 @@ import numbers
 
 from autonas.distribute.strategies import check_strategy
 from autonas.engine.budget import parse_duration
+from autonas.oracles.halving import make_halving
 from autonas.space.hypermodel import check_optimizer
 
 
@@ -31,6 +32,7 @@ def check_parameters(estimator):
     if not (isinstance(estimator.dropout, numbers.Real) and 0 <= estimator.dropout < 1):
         raise ValueError(f"dropout must be in [0, 1), got {estimator.dropout!r}.")
     check_parallel_trials_value(estimator.parallel_trials)
+    make_halving(estimator.successive_halving)
     if estimator.verbose not in (0, 1, 2, False, True):
         raise ValueError(f"verbose must be 0, 1 or 2, got {estimator.verbose!r}.")
     return parse_duration(estimator.time_limit)

@@ -228,6 +228,7 @@ def run_search(
     stop_after=None,
     stop_on_optimum=False,
     project_name=None,
+    trial_epochs=None,
 ):
     """Drive an oracle for up to `n` trials on `problem` and return what it proposed.
 
@@ -248,6 +249,9 @@ def run_search(
         stop_on_optimum: stop as soon as a trial reaches `problem.optimum_score`.
         project_name: the project to create, or to resume when it already exists in
             `directory`: a NEW oracle from the factory reloads it and continues.
+        trial_epochs: when given, each trial also reports the "epochs" it trained, as the trial
+            runner does: these for a new architecture, its rung's for a promoted trial
+            (successive halving promotes only trials that report them).
 
     Returns:
         The list of `TrialRecord`s of the whole project, in creation order (a resumed
@@ -280,7 +284,10 @@ def run_search(
                 trial.status = "FAILED"
                 trial.message = "failed on purpose by the strategy test helper"
             else:
-                oracle.update_trial(trial.trial_id, {problem.metric: problem.score(values)})
+                metrics = {problem.metric: problem.score(values)}
+                if trial_epochs is not None:
+                    metrics["epochs"] = values.get("tuner/epochs", trial_epochs) - values.get("tuner/initial_epoch", 0)
+                oracle.update_trial(trial.trial_id, metrics)
                 trial.status = "COMPLETED"
             oracle.end_trial(trial)
             ended += 1
@@ -353,22 +360,19 @@ def assert_finds_optimum(factory, problem, *, within, directory, seeds=(0, 1, 2)
     return taken
 
 
-def assert_resume_identical(factory, problem, n, *, stop_at, directory, seed=0, concurrency=1):
-    """A search stopped after `stop_at` trials and resumed by a new oracle equals an unbroken one.
+def assert_resume_identical(factory, problem, n, *, stop_at, directory, seed=0, concurrency=1, trial_epochs=None):
+    """A search stopped after `stop_at` trials and resumed by a new oracle equals an unbroken one
+    (`trial_epochs`: see `run_search`).
 
     Raises:
         AssertionError: if the sequences differ, or if the search did not get past `stop_at`.
     """
-    whole = run_search(factory, problem, n, directory=directory, seed=seed, concurrency=concurrency)
+    drive = dict(directory=directory, seed=seed, concurrency=concurrency, trial_epochs=trial_epochs)
+    whole = run_search(factory, problem, n, **drive)
     name = f"{problem.name}-resume-{uuid.uuid4().hex[:8]}"
-    head = run_search(
-        factory, problem, n, directory=directory, seed=seed, concurrency=concurrency,
-        stop_after=stop_at, project_name=name,
-    )
+    head = run_search(factory, problem, n, stop_after=stop_at, project_name=name, **drive)
     assert len(head) == stop_at, f"Expected {stop_at} trials before the stop, got {len(head)}."
-    resumed = run_search(
-        factory, problem, n, directory=directory, seed=seed, concurrency=concurrency, project_name=name
-    )
+    resumed = run_search(factory, problem, n, project_name=name, **drive)
     assert len(whole) > stop_at, "The search ended before the stop point; nothing was resumed."
     got, expected = _sequence(resumed), _sequence(whole)
     first_difference = next(
