@@ -7,8 +7,9 @@ compare within one run and read ratios rather than absolute seconds):
 - `autonas`: `ImageSearchClassifier(time_limit=budget, seed=seed, verbose=1,
   max_trials=--max-trials)`, the library's defaults otherwise (oracle, epochs per trial,
   retraining epochs, network sizes; the search gets 70% of the budget and the retraining the
-  rest). `--autonas-epochs` / `--autonas-final-epochs` force `epochs` / `final_epochs`. The
-  epochs each trial trained are read from its leaderboard, never assumed.
+  rest). `--autonas-epochs` / `--autonas-final-epochs` / `--autonas-optimizer` force `epochs` /
+  `final_epochs` / `optimizer`. The epochs each trial trained are read from its leaderboard,
+  never assumed.
 - `autonas-parallel`: the same with `parallel_trials="auto"` (one single-threaded trial per
   core at once on CPU, one per GPU on a GPU machine); the retraining runs in the fit's process.
 - `autonas-rungs`: the same with `successive_halving=True` (the top third of each rung's trials
@@ -74,6 +75,7 @@ Options (defaults in brackets):
                      one number or per data set [digits=8,fashion=2,cifar10=2].
     --autonas-epochs, --autonas-final-epochs  force autonas's `epochs` (one number or per data
                      set) / `final_epochs` [the library's defaults].
+    --autonas-optimizer  force autonas's `optimizer`, adam or sgd [the library's default].
     --final-epochs   most epochs of the keras-tuner retraining [30].
     --max-trials     trial cap for autonas and keras-tuner; the budget normally stops them [200].
     --autokeras-trials  AutoKeras's max_trials [10].
@@ -127,6 +129,8 @@ def parse_args(argv=None):
     harness.add_common_arguments(parser, bench_data.NAMES, SYSTEMS)
     parser.add_argument("--autonas-epochs", default=None,
                         help="force autonas's epochs per trial: N or digits=N,fashion=M [library default]")
+    parser.add_argument("--autonas-optimizer", choices=("adam", "sgd"), default=None,
+                        help="force autonas's optimizer [library default]")
     parser.add_argument("--autonas-final-epochs", type=int, default=None,
                         help="force autonas's final_epochs [library default]")
     parser.add_argument("--fashion-train", type=int, default=10_000)
@@ -187,6 +191,8 @@ def autonas_overrides(args, dataset):
         kwargs["epochs"] = args.autonas_epochs[dataset]
     if args.autonas_final_epochs is not None:
         kwargs["final_epochs"] = args.autonas_final_epochs
+    if args.autonas_optimizer is not None:
+        kwargs["optimizer"] = args.autonas_optimizer
     return kwargs
 
 
