@@ -81,7 +81,8 @@ class ImageSearchClassifier(SearchClassifier):
             trials, the top third of each rung, to train three times their epochs from their
             weights (asynchronous successive halving, `autonas.oracles.halving`; with
             "evolution", "reinforce" or "random"). False (default): every trial trains the same
-            epochs.
+            epochs; at the benchmark budgets rungs were behind on digits and CIFAR-10 and ahead
+            on Fashion-MNIST (docs/results.md, "Successive halving against the default").
 
     Attributes:
         classes_, best_genotype_, best_score_, model_ (raw pixels in, probabilities out),
