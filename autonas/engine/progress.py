@@ -1,6 +1,8 @@
 """Progress lines: one per trial, and the search's and retraining's notices."""
 import sys
 
+from autonas.oracles.halving import PARENT
+
 
 def speaker(verbose):
     """Where progress notices go: printed (flushed, so they show while training runs) when
@@ -50,7 +52,7 @@ class TrialProgress:
             last_line = (trial.message or "").strip().splitlines()[-1:] or [""]
             parts.append(f"{trial.status}: {last_line[0][:80]}")
         if trial.metrics.exists("epochs"):
-            parent = trial.hyperparameters.values.get("tuner/trial_id")
+            parent = trial.hyperparameters.values.get(PARENT)
             parts.append(f"{int(trial.metrics.get_last_value('epochs'))} epochs"
                          + (f" on from trial {parent}" if parent is not None else ""))
         if trial.metrics.exists("seconds"):

@@ -33,7 +33,7 @@ from autonas.engine.trial_epochs import TrialEpochs, fixed_trial_epochs
 from autonas.engine.tuner import SearchTuner
 from autonas.oneshot import ONE_SHOT_NAMES, OneShotResult, one_shot_leaderboard, run_one_shot
 from autonas.oracles import ORACLE_NAMES, make_oracle
-from autonas.oracles.halving import make_halving, trained_epochs
+from autonas.oracles.halving import PARENT, make_halving, trained_epochs
 from autonas.space.genotype import Genotype
 from autonas.space.published import PUBLISHED_CELLS
 from autonas.space.starting_cells import starting_cells
@@ -50,9 +50,9 @@ class SearchOutcome:
 
     `trial_epochs` is the epochs the winner trained in the search (a one-shot search's: the
     epochs a trial would have had), `architecture_epochs` those of an architecture's first trial
-    (fewer when the winner was promoted to train on, `autonas.oracles.halving`). `tuner` and `best_trial` are set by a trial search (the
-    trial's trained model can be kept);
-    `one_shot` by a one-shot search. In keras-tuner's chief/worker mode `role` is "chief" or
+    (fewer when the winner was promoted to train on, `autonas.oracles.halving`). `tuner` and
+    `best_trial` are set by a trial search (the trial's trained model can be kept); `one_shot`
+    by a one-shot search. In keras-tuner's chief/worker mode `role` is "chief" or
     "worker": the chief's outcome holds every trial and `trial_workers` (trial id -> the tuner
     ids it was given to); a worker's holds only `worker_trials` (the trials it ran) and no winner.
     """
@@ -313,7 +313,7 @@ def trial_leaderboard(tuner, space):
             "epochs": int(metric("epochs")) if trial.metrics.exists("epochs") else pd.NA,
             "seconds": metric("seconds") if trial.metrics.exists("seconds") else np.nan,
             "status": str(trial.status),
-            "from_trial": trial.hyperparameters.values.get("tuner/trial_id") or pd.NA,
+            "from_trial": trial.hyperparameters.values.get(PARENT) or pd.NA,
         })
     frame = pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "epochs", "seconds", "status",
                                         "from_trial"])

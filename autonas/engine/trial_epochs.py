@@ -11,7 +11,8 @@ the trials' scores compare. Tracing is a fixed cost a trial pays however few epo
 so a trial never trains fewer than two epochs, and the probe none fewer than its steady epochs
 take to cover its first epoch's tracing (`PROBE_COVERS_SETUP`, `CosinePlan`'s `cover_setup`: on
 8x8 digits, 6 s of tracing against 0.4 s an epoch, a cut from 10 epochs to 2 saves 3 s of a
-10 s trial); on small inputs that means fewer than `TARGET_TRIALS` trials. Without a time limit trials train `DEFAULT_TRIAL_EPOCHS`.
+10 s trial); on small inputs that means fewer than `TARGET_TRIALS` trials. Without a time
+limit trials train `DEFAULT_TRIAL_EPOCHS`.
 
 In a chief/worker search (`autonas.cluster`, a classifier's `parallel_trials`) several trials
 run at once: with `concurrent` of them, each worker needs only `TARGET_TRIALS / concurrent` of

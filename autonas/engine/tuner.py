@@ -17,6 +17,7 @@ from autonas.engine.gradient_registry import released_custom_gradients
 from autonas.engine.trial_epochs import read_agreed_epochs, record_agreed_epochs
 from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.distribute.multi_worker_strategy import agreed, check_same_trial, evaluate_scores, fit_history, spans_workers
+from autonas.oracles.halving import EPOCHS, INITIAL_EPOCH, PARENT
 from autonas.oracles.recovery import write_json_atomically
 
 
@@ -75,12 +76,12 @@ def trial_rung(hyperparameters, epochs):
     values = hyperparameters.values
     if not is_rung(hyperparameters):
         return Rung(int(epochs))
-    return Rung(int(values["tuner/epochs"]), int(values.get("tuner/initial_epoch", 0)), values.get("tuner/trial_id"))
+    return Rung(int(values[EPOCHS]), int(values.get(INITIAL_EPOCH, 0)), values.get(PARENT))
 
 
 def is_rung(hyperparameters):
     """Whether a trial's epochs come from its oracle (keras-tuner's Hyperband rungs)."""
-    return "tuner/epochs" in hyperparameters.values
+    return EPOCHS in hyperparameters.values
 
 
 class SearchTuner(keras_tuner.Tuner):
