@@ -27,7 +27,7 @@ digits = load_digits()
 images = (digits.images * (255 / 16)).round().astype(np.uint8)
 x_train, y_train, x_test, y_test = images[:800], digits.target[:800], images[1200:], digits.target[1200:]
 
-clf = ImageSearchClassifier(max_trials=1, epochs=2, final_epochs=2, num_blocks=2, search_filters=8, final_filters=8,
+clf = ImageSearchClassifier(max_trials=1, epochs=2, final_epochs=8, num_blocks=2, search_filters=8, final_filters=8,
                             operations=["conv_3x3", "max_pool_3x3", "identity"], batch_size=16, verbose=0, seed=0,
                             distribution_strategy="mirrored")
 clf.fit(x_train, y_train)

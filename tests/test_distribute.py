@@ -55,7 +55,7 @@ def test_mirrored_search_over_two_logical_cpus_exports_a_matching_model(tmp_path
     result = json.loads(output.read_text())
     assert result["strategy"] == "MirroredStrategy" and result["replicas"] == 2
     assert result["trials"] == 1 and result["retrained"]
-    assert result["test_accuracy"] > 0.5
+    assert result["test_accuracy"] > 0.7
     # Replicas share synchronised batch-norm statistics, so the export (the first replica's
     # variables) agrees with predict_proba (rows split across both replicas).
     assert result["export_max_abs_diff"] <= 1e-5

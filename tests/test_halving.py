@@ -188,6 +188,7 @@ def test_a_promoted_trial_goes_on_from_its_parents_weights_for_its_rung(problem,
         np.testing.assert_array_equal(started, saved)
 
 
+@pytest.mark.endtoend
 def test_an_image_classifier_searches_with_rungs(digits, tmp_path):
     images, labels = digits
     model = autonas.ImageSearchClassifier(successive_halving=True, max_trials=8, epochs=1, num_blocks=1,

@@ -137,6 +137,7 @@ def test_a_trial_without_a_rung_trains_the_searchs_epochs_from_scratch(problem, 
     assert tuner.oracle.trials[trial_id].metrics.get_last_value("epochs") == 2
 
 
+@pytest.mark.endtoend
 def test_an_image_classifier_searches_with_a_hyperband_oracle(digits, tmp_path):
     images, labels = digits
     oracle = hyperband_oracle()

@@ -132,6 +132,7 @@ def test_time_limit_shortens_a_trial_that_would_overrun_it(digits, tiny):
     assert trial["status"] == "COMPLETED" and 0.0 <= trial["score"] <= 1.0
 
 
+@pytest.mark.endtoend
 def test_a_fit_with_sized_epochs_uses_its_time_limit_and_no_more(digits, tiny):
     images, target = digits
     clf = ImageSearchClassifier(**{**tiny, "max_trials": None, "epochs": None, "final_epochs": None,

@@ -23,6 +23,7 @@ def two_supernet_epochs(monkeypatch):
 
 
 # With a time limit, the retraining first measures its pace on a few batches (autonas.engine.pace).
+@pytest.mark.endtoend
 @pytest.mark.parametrize("method, time_limit", [("enas", None), ("darts", "10m")])
 def test_image_classifier_searches_with_shared_weights_and_retrains_the_result(method, time_limit, digits, tiny,
                                                                                 capsys):

@@ -46,6 +46,7 @@ def test_pipeline_with_reshaping_transformer(digits, tiny):
     assert pipe.score(flat[400:600], target[400:600]) > 0.3
 
 
+@pytest.mark.endtoend
 def test_cross_val_score_with_a_tiny_budget(digits, tiny):
     images, target = digits
     clf = ImageSearchClassifier(**{**tiny, "epochs": 6, "batch_size": 32, "retrain": False})

@@ -70,6 +70,7 @@ def test_the_wheel_holds_every_package_folder(wheel):
         assert (ROOT / folder / "__init__.py").exists(), f"{folder} has no __init__.py"
 
 
+@pytest.mark.endtoend
 def test_installed_from_the_wheel_it_fits_predicts_and_exports(wheel, tmp_path):
     environment = tmp_path / "fresh"
     venv.EnvBuilder(with_pip=True).create(environment)
