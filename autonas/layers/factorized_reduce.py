@@ -1,7 +1,8 @@
 """Halve the spatial size without losing every other pixel."""
 import keras
-import tensorflow as tf
 from keras import layers, ops
+
+from autonas.layers.batch_norm import batch_norm
 
 _CONV = {1: layers.Conv1D, 2: layers.Conv2D}
 
@@ -31,9 +32,7 @@ class FactorizedReduce(layers.Layer):
             raise ValueError(f"FactorizedReduce needs at least 2 filters, got {filters}.")
         self.filters = int(filters)
         self.batchnorm_momentum = float(batchnorm_momentum)
-        # Synchronised under a distribution strategy, as autonas.space.operations.batch_norm explains.
-        self.batch_norm = layers.BatchNormalization(momentum=self.batchnorm_momentum,
-                                                    synchronized=tf.distribute.has_strategy(), name="bn")
+        self.batch_norm = batch_norm("bn", self.batchnorm_momentum)
         self.conv_even = None
         self.conv_odd = None
 

@@ -25,19 +25,18 @@ from functools import partial
 from typing import Callable
 
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
 from autonas.layers import FactorizedReduce, StridedConv
+from autonas.layers.batch_norm import batch_norm as layers_batch_norm
 
 BATCHNORM_MOMENTUM = 0.9  # short proxy trainings need moving statistics that keep up
 
 
 def batch_norm(name, momentum=BATCHNORM_MOMENTUM):
-    """BatchNormalization, synchronised across replicas when built under a `tf.distribute`
-    strategy: otherwise each replica keeps its own moving statistics, and replicas other than
-    the first score, predict and export with different ones."""
-    return layers.BatchNormalization(momentum=momentum, synchronized=tf.distribute.has_strategy(), name=name)
+    """The cells' batch norm (`autonas.layers.batch_norm`: fused, synchronised across replicas
+    under a `tf.distribute` strategy)."""
+    return layers_batch_norm(name, momentum)
 
 
 def _with_channels(shape, channels):
