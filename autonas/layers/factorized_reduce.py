@@ -22,7 +22,7 @@ class FactorizedReduce(layers.Layer):
 
     Example:
         >>> x = keras.random.normal((2, 7, 7, 8))
-        >>> FactorizedReduce(16)(x).shape
+        >>> tuple(FactorizedReduce(16)(x).shape)
         (2, 4, 4, 16)
     """
 
