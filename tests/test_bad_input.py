@@ -38,6 +38,8 @@ def _inf_images():
     (_images(), np.eye(2)[_labels()], "y must be 1-D"),
     (_images(), np.array([None] + [1] * 39, dtype=object), "None/NaN labels"),
     (_images(), np.array([np.nan] + [1.0] * 39), "NaN or infinite labels"),
+    (_images(), np.array(["cat"] + ["dog", "eel"] * 19 + ["dog"]), r"1 class\(es\) have a single sample \(e.g. \['cat'\]\)"),
+    (_images()[:, :1, :1], _labels(), "single-pixel images"),
 ])
 def test_bad_data_is_rejected_before_training(tmp_path, x, y, message):
     runs = tmp_path / "runs"
@@ -61,6 +63,8 @@ def test_bad_data_is_rejected_before_training(tmp_path, x, y, message):
     (dict(successive_halving=1), "successive halving's factor must be an int >= 2"),
     (dict(successive_halving="yes"), "successive_halving must be True, False"),
     (dict(successive_halving=True, oracle="darts"), "successive_halving works with oracle="),
+    (dict(operations=[]), "operations is empty"),
+    (dict(operations="conv_3x3"), r"for one operation write \['conv_3x3'\]"),
 ])
 def test_bad_configuration_is_rejected_before_training(tmp_path, params, message):
     runs = tmp_path / "runs"
@@ -84,3 +88,18 @@ def test_predict_before_fit_is_an_error():
 
     with pytest.raises(NotFittedError):
         ImageSearchClassifier().predict(_images(2))
+
+
+def test_a_directory_that_is_a_file_is_refused_before_training(tmp_path):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    with pytest.raises(ValueError, match="is a file; give the path of a folder"):
+        ImageSearchClassifier(directory=str(taken), verbose=0).fit(_images(), _labels())
+    assert taken.read_text() == "mine"
+
+
+def test_a_boolean_sequence_length_is_refused():
+    from autonas import TextSearchClassifier
+
+    with pytest.raises(ValueError, match="sequence_length must be None or a positive integer, got True"):
+        TextSearchClassifier(sequence_length=True, verbose=0).fit(["a b", "c d"] * 10, [0, 1] * 10)

@@ -92,9 +92,20 @@ def check_images(x, name="x"):
         bad = np.count_nonzero(~np.isfinite(x))
         if bad:
             raise ValueError(f"{name} contains {bad} NaN or infinite pixel values; clean or drop those images.")
-    if min(x.shape[1:3]) < 1:
-        raise ValueError(f"{name} has empty images of shape {x.shape[1:]}.")
+    check_image_sides(x.shape[1:3], name)
     return x
+
+
+def check_image_sides(sides, name):
+    """Raise ValueError for images without rows or columns, or of a single pixel: cells search
+    convolutions over space, and a 1x1 image has none (a model trained on it means nothing)."""
+    if min(sides) < 1:
+        raise ValueError(f"{name} has empty images of shape {tuple(sides)}: every image needs at least one row "
+                         "and one column.")
+    if tuple(sides) == (1, 1):
+        raise ValueError(f"{name} holds single-pixel images (1x1): there is no spatial structure to search "
+                         "convolutions over. Pass the images at their real size, or use a tabular model for "
+                         "per-sample feature vectors.")
 
 
 def spec_from_array(x):
@@ -155,6 +166,7 @@ def scan_image_dataset(dataset):
             f"Dataset images must have a fixed shape (H, W) or (H, W, C), got {sample_shape}. "
             "Resize them in the pipeline first, e.g. with tf.image.resize."
         )
+    check_image_sides(sample_shape[:2], "Dataset images")
     if not (image_spec.dtype.is_integer or image_spec.dtype.is_floating):
         raise ValueError(f"Dataset images must hold numeric pixels, got dtype {image_spec.dtype.name}.")
     stats = _RunningMoments()

@@ -74,3 +74,18 @@ def encode_labels(labels, classes):
     if np.any(unknown):
         raise ValueError(f"Labels not seen in training: {sorted(set(labels[unknown].tolist()))[:5]}.")
     return indices.astype(np.int64)
+
+
+def check_splittable(labels, classes):
+    """Raise ValueError when a class has a single sample, so a validation split cannot both train
+    on it and score trials with it. `labels` are `encode_labels`'s indices into `classes`."""
+    counts = np.bincount(labels, minlength=len(classes))
+    if counts.min() < 2:
+        lonely = [_plain(c) for c in np.asarray(classes)[counts < 2][:5]]
+        raise ValueError(f"{int((counts < 2).sum())} class(es) have a single sample (e.g. {lonely}): a class needs "
+                         "at least 2, one to train on and one to score trials with; add samples, drop those "
+                         "classes, or pass validation_data.")
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value

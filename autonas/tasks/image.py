@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from autonas.data import images as image_data
-from autonas.data.labels import check_labels, encode_labels, fit_classes
+from autonas.data.labels import check_labels, check_splittable, encode_labels, fit_classes
 from autonas.data.pipeline import from_arrays, from_datasets, split_arrays
 from autonas.space.operations import IMAGE_OPERATIONS
 from autonas.tasks.base import SearchClassifier
@@ -119,6 +119,7 @@ class ImageSearchClassifier(SearchClassifier):
                 raise ValueError(f"validation images have shape {x_val.shape[1:]} but training images {x.shape[1:]}.")
             y_val = encode_labels(check_labels(y_val, len(x_val)), classes)
         else:
+            check_splittable(labels, classes)
             x_train, x_val, y_train, y_val = split_arrays(x, labels, validation_split, seed)
         spec = image_data.spec_from_array(x)
         data = from_arrays(x_train, y_train, x_val.astype(x.dtype), y_val, batch_size=batch_size, seed=seed)

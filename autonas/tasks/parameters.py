@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 
 from autonas.distribute.strategies import check_strategy
 from autonas.engine.budget import parse_duration
@@ -21,6 +22,8 @@ def check_parameters(estimator):
                           ("num_blocks", 1), ("search_filters", 2), ("search_normal_cells", 1),
                           ("final_filters", 2), ("final_normal_cells", 1)]:
         check_integer(name, getattr(estimator, name), minimum)
+    check_operations_value(estimator.operations)
+    check_directory_value(estimator.directory)
     seed = estimator.seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
         raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}.")
@@ -51,3 +54,26 @@ def check_parallel_trials_value(value):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"parallel_trials must be an integer >= 1 (trials run at once) or 'auto' (one per GPU, "
                          f"else one per core), got {value!r}.")
+
+
+def check_operations_value(value):
+    """Raise ValueError unless `value` is None (the task's default list) or a non-empty list of
+    names (an empty list would search nothing, a bare string is not a list of names)."""
+    if value is None:
+        return
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise ValueError(f"operations must be None (the default list) or a list of operation names, got {value!r}; "
+                         f"for one operation write [{value!r}].")
+    if len(value) == 0:
+        raise ValueError("operations is empty: give at least one operation name, or None for the default list.")
+
+
+def check_directory_value(value):
+    """Raise ValueError unless `value` is None or a path that is not an existing file."""
+    if value is None:
+        return
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"directory must be None or a folder path, got {value!r}.")
+    if os.path.isfile(value):
+        raise ValueError(f"directory={os.fspath(value)!r} is a file; give the path of a folder (new or existing) "
+                         "for the search's records.")

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from autonas.data import text as text_data
-from autonas.data.labels import check_labels, encode_labels, fit_classes
+from autonas.data.labels import check_labels, check_splittable, encode_labels, fit_classes
 from autonas.data.pipeline import from_arrays, split_arrays
 from autonas.space.operations import operations_for_rank
 from autonas.tasks.base import SearchClassifier
@@ -67,7 +67,8 @@ class TextSearchClassifier(SearchClassifier):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if self.sequence_length is not None and (not isinstance(self.sequence_length, numbers.Integral)
+        if self.sequence_length is not None and (isinstance(self.sequence_length, bool)
+                                                 or not isinstance(self.sequence_length, numbers.Integral)
                                                  or self.sequence_length < 1):
             raise ValueError(f"sequence_length must be None or a positive integer, got {self.sequence_length!r}.")
         return super()._check_params()
@@ -86,6 +87,7 @@ class TextSearchClassifier(SearchClassifier):
             x_val = text_data.check_texts(x_val, name="validation x")
             y_val = encode_labels(check_labels(y_val, len(x_val)), classes)
         else:
+            check_splittable(labels, classes)
             x_train, x_val, y_train, y_val = split_arrays(texts, labels, validation_split, seed)
         spec = text_data.spec_from_texts(x_train, max_vocabulary=self.max_vocabulary,
                                          sequence_length=self.sequence_length, embedding_dim=self.embedding_dim)
