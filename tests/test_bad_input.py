@@ -101,5 +101,5 @@ def test_a_directory_that_is_a_file_is_refused_before_training(tmp_path):
 def test_a_boolean_sequence_length_is_refused():
     from autonas import TextSearchClassifier
 
-    with pytest.raises(ValueError, match="sequence_length must be None or a positive integer, got True"):
+    with pytest.raises(ValueError, match="sequence_length must be an integer >= 1, got True"):
         TextSearchClassifier(sequence_length=True, verbose=0).fit(["a b", "c d"] * 10, [0, 1] * 10)

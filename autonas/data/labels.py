@@ -81,11 +81,7 @@ def check_splittable(labels, classes):
     on it and score trials with it. `labels` are `encode_labels`'s indices into `classes`."""
     counts = np.bincount(labels, minlength=len(classes))
     if counts.min() < 2:
-        lonely = [_plain(c) for c in np.asarray(classes)[counts < 2][:5]]
+        lonely = np.asarray(classes)[counts < 2][:5].tolist()
         raise ValueError(f"{int((counts < 2).sum())} class(es) have a single sample (e.g. {lonely}): a class needs "
                          "at least 2, one to train on and one to score trials with; add samples, drop those "
                          "classes, or pass validation_data.")
-
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value

@@ -10,6 +10,7 @@ from autonas.data.labels import check_labels, check_splittable, encode_labels, f
 from autonas.data.pipeline import from_arrays, split_arrays
 from autonas.space.operations import operations_for_rank
 from autonas.tasks.base import SearchClassifier
+from autonas.tasks.parameters import check_integer
 
 TEXT_OPERATIONS = operations_for_rank(1)
 
@@ -67,10 +68,8 @@ class TextSearchClassifier(SearchClassifier):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if self.sequence_length is not None and (isinstance(self.sequence_length, bool)
-                                                 or not isinstance(self.sequence_length, numbers.Integral)
-                                                 or self.sequence_length < 1):
-            raise ValueError(f"sequence_length must be None or a positive integer, got {self.sequence_length!r}.")
+        if self.sequence_length is not None:  # None: the 95th percentile of the training texts
+            check_integer("sequence_length", self.sequence_length, 1)
         return super()._check_params()
 
     def _prepare_fit_data(self, x, y, validation_split, validation_data, seed, batch_size):
