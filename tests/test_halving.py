@@ -218,8 +218,8 @@ def test_rungs_with_a_search_that_cannot_take_them_are_refused_before_training(d
     assert not (tmp_path / "d").exists()
 
 
-def test_a_promoted_winner_is_retrained_on_from_its_weights_with_one_trials_epochs_left(problem, tmp_path,
-                                                                                        monkeypatch, capsys):
+def test_a_promoted_winner_goes_on_from_its_weights_for_the_one_epoch_that_fits(problem, tmp_path, monkeypatch,
+                                                                               capsys):
     space, hypermodel, data = problem
     outcome = run_search("evolution", space, hypermodel, data, epochs=1, max_trials=4, directory=str(tmp_path),
                          seed=0, verbose=0, successive_halving=True)
@@ -227,12 +227,18 @@ def test_a_promoted_winner_is_retrained_on_from_its_weights_with_one_trials_epoc
     assert is_promotion(promoted) and trained_epochs(promoted) == 3
     outcome = dataclasses.replace(outcome, best_trial=promoted, genotype=space.declare(promoted.hyperparameters.copy()),
                                   trial_epochs=3)
-    assert outcome.architecture_epochs == 1
-    monkeypatch.setattr(retrain, "_epochs_that_fit", lambda *args: 2)  # time for 2 of its 3 epochs
-    capsys.readouterr()
-    kept = retrain.retrain_best(outcome, hypermodel, data, final_size=hypermodel.size, final_epochs=3, batch_size=32)
+
+    def retrained_with_time_for(epochs):
+        monkeypatch.setattr(retrain, "_epochs_that_fit", lambda *args: epochs)
+        capsys.readouterr()
+        return retrain.retrain_best(outcome, hypermodel, data, final_size=hypermodel.size, final_epochs=3,
+                                    batch_size=32)
+
+    kept = retrained_with_time_for(1)  # 1 of its 3 epochs
     assert kept.size == hypermodel.size and "going on from trial 3's weights" in capsys.readouterr().out
+    kept = retrained_with_time_for(0)
+    assert kept.size is None and "keeping the best trial's model" in capsys.readouterr().out
     monkeypatch.setattr(retrain, "continue_from_trial", lambda *args: False)  # as if a remote worker had run it
     # From scratch, 2 epochs would undo the 3 it had: it is kept.
-    kept = retrain.retrain_best(outcome, hypermodel, data, final_size=hypermodel.size, final_epochs=3, batch_size=32)
+    kept = retrained_with_time_for(2)
     assert kept.size is None and "keeping the best trial's model" in capsys.readouterr().out

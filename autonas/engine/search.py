@@ -49,10 +49,9 @@ class SearchOutcome:
     """What a search found: the winner, its score and every candidate.
 
     `trial_epochs` is the epochs the winner trained in the search (a one-shot search's: the
-    epochs a trial would have had), `architecture_epochs` those of an architecture's first trial
-    (fewer when the winner was promoted to train on, `autonas.oracles.halving`). `tuner` and
-    `best_trial` are set by a trial search (the trial's trained model can be kept); `one_shot`
-    by a one-shot search. In keras-tuner's chief/worker mode `role` is "chief" or
+    epochs a trial would have had; a promoted winner's: all its rungs', `autonas.oracles.halving`).
+    `tuner` and `best_trial` are set by a trial search (the trial's trained model can be kept);
+    `one_shot` by a one-shot search. In keras-tuner's chief/worker mode `role` is "chief" or
     "worker": the chief's outcome holds every trial and `trial_workers` (trial id -> the tuner
     ids it was given to); a worker's holds only `worker_trials` (the trials it ran) and no winner.
     """
@@ -61,7 +60,6 @@ class SearchOutcome:
     score: float | None
     leaderboard: pd.DataFrame | None
     trial_epochs: int | None = None
-    architecture_epochs: int | None = None
     tuner: SearchTuner | None = None
     best_trial: keras_tuner.engine.trial.Trial | None = None
     one_shot: OneShotResult | None = None
@@ -293,8 +291,7 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     best_epochs = trained_epochs(best)
     return SearchOutcome(genotype=space.declare(best.hyperparameters.copy()), score=float(best.score),
                          leaderboard=trial_leaderboard(tuner, space), trial_epochs=int(best_epochs),
-                         architecture_epochs=min(trial_epochs.epochs or best_epochs, best_epochs), tuner=tuner,
-                         best_trial=best, role=role,
+                         tuner=tuner, best_trial=best, role=role,
                          trial_workers=tuner.trial_workers if cluster.is_chief else None)
 
 
