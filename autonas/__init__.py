@@ -7,6 +7,7 @@
 """
 from autonas import layers  # registers the custom layers for keras.saving.load_model
 from autonas.oracles import RegularizedEvolutionOracle, ReinforceOracle
+from autonas.plots import plot_cell, plot_one_shot, plot_search  # matplotlib is imported only when drawing
 from autonas.space import (
     AMOEBANET_A,
     DARTS_V2,
@@ -41,4 +42,7 @@ __all__ = [
     "ReinforceOracle",
     "TextSearchClassifier",
     "layers",
+    "plot_cell",
+    "plot_one_shot",
+    "plot_search",
 ]

@@ -138,6 +138,12 @@ class Genotype:
     def __str__(self):
         return " | ".join(f"{name}: {cell}" for name, cell in self.cells.items())
 
+    def plot(self, axes=None):
+        """The cells as directed graphs: a matplotlib Figure (`autonas.plots.plot_cell`)."""
+        from autonas.plots import plot_cell  # matplotlib stays optional: imported when drawing
+
+        return plot_cell(self, axes=axes)
+
     def summary(self, width=60):
         """A short one-line form for progress output: operations per cell, abbreviated."""
         text = " ".join(f"{name[0].upper()}[{','.join(_abbreviate(op) for op in cell.operations)}]"

@@ -1,0 +1,15 @@
+"""Figures of a search: scores over trials, the cells found, a one-shot search's epochs.
+
+Each function returns a `matplotlib.figure.Figure` built without pyplot (no backend is chosen
+or changed); save it with `figure.savefig("search.png")` or `.svg`. matplotlib is imported only
+when a figure is drawn: it is the optional extra `pip install autonas[plot]`.
+
+`search.py` holds `plot_search`; `cell.py` `plot_cell` (also `Genotype.plot`), drawing what
+`cell_layout.py` places; `one_shot.py` `plot_one_shot`; `figure.py` is the one place matplotlib
+is imported.
+"""
+from autonas.plots.cell import plot_cell
+from autonas.plots.one_shot import plot_one_shot
+from autonas.plots.search import plot_search
+
+__all__ = ["plot_cell", "plot_one_shot", "plot_search"]
