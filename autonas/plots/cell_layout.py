@@ -52,8 +52,9 @@ class CellLayout:
         boxes += [(point, (0, 0)) for source, target, _, bend in self.edges
                   for point in curve_points(self.positions[source], self.positions[target], bend)]
         margin = 0.2
-        return (min(x - w / 2 for (x, _), (w, _) in boxes) - margin, max(x + w / 2 for (x, _), (w, _) in boxes) + margin,
-                min(y - h / 2 for (_, y), (_, h) in boxes) - margin, max(y + h / 2 for (_, y), (_, h) in boxes) + margin)
+        lefts, rights = [x - w / 2 for (x, _), (w, _) in boxes], [x + w / 2 for (x, _), (w, _) in boxes]
+        bottoms, tops = [y - h / 2 for (_, y), (_, h) in boxes], [y + h / 2 for (_, y), (_, h) in boxes]
+        return min(lefts) - margin, max(rights) + margin, min(bottoms) - margin, max(tops) + margin
 
 
 def layout_cell(cell):
