@@ -34,9 +34,9 @@ def parse_size(text):
     return NetworkSize(filters=filters, normal_cells=normal_cells, stem_downsamplings=downsamplings)
 
 
-def train_for(split, size, seconds, seed, optimizer="sgd", num_blocks=4):
+def train_for(split, size, seconds, seed, optimizer="sgd", num_blocks=4, batch_size=128):
     """Test accuracy and epochs of the plain cell of `num_blocks` at `size` trained for `seconds`
-    of wall time with `optimizer` at its default learning rate."""
+    of wall time with `optimizer` at its default learning rate, in batches of `batch_size`."""
     import keras
     import tensorflow as tf
 
@@ -60,7 +60,7 @@ def train_for(split, size, seconds, seed, optimizer="sgd", num_blocks=4):
     hypermodel = CellHyperModel(space, size=size, inputs_builder=inputs, num_classes=split.num_classes,
                                 optimizer=optimizer)
     batches = (tf.data.Dataset.from_tensor_slices((x_train, split.y_train))
-               .shuffle(len(x_train), seed=seed).batch(128).prefetch(2))
+               .shuffle(len(x_train), seed=seed).batch(batch_size).prefetch(2))
     start = time.monotonic()
     model = hypermodel.build_genotype(starting_cells(space)[0])
     schedule = CosineEpochs(hypermodel.learning_rate, 10, Deadline(seconds - (time.monotonic() - start)),
@@ -80,21 +80,24 @@ def main(argv=None):
     parser.add_argument("--sizes", default="16/1/1,32/1/1,16/1/2,32/1/2,32/2/2,8/1/1")
     parser.add_argument("--optimizers", default="sgd", help="comma-separated: sgd, adam")
     parser.add_argument("--num-blocks", default="4", help="comma-separated blocks per cell")
+    parser.add_argument("--batch-sizes", default="128", help="comma-separated")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, metavar="PATH")
     args = parser.parse_args(argv)
     rows = []
-    print(f"| data set | size (filters / normal cells / stem downsamplings) | blocks | optimizer | params "
+    print(f"| data set | size (filters / normal cells / stem downsamplings) | blocks | optimizer | batch | params "
           f"| epochs in {args.seconds:g} s | wall s | test accuracy |\n"
-          "|---|---|---:|---|---:|---:|---:|---:|", flush=True)
+          "|---|---|---:|---|---:|---:|---:|---:|---:|", flush=True)
     for name in args.datasets.split(","):
         split = datasets.load(name, seed=args.seed)
-        for text, blocks, optimizer in itertools.product(args.sizes.split(","), args.num_blocks.split(","),
-                                                         args.optimizers.split(",")):
+        for text, blocks, optimizer, batch in itertools.product(args.sizes.split(","), args.num_blocks.split(","),
+                                                                args.optimizers.split(","),
+                                                                args.batch_sizes.split(",")):
             row = {"dataset": name, "size": text, "num_blocks": int(blocks), "optimizer": optimizer,
-                   **train_for(split, parse_size(text), args.seconds, args.seed, optimizer, int(blocks))}
+                   "batch_size": int(batch),
+                   **train_for(split, parse_size(text), args.seconds, args.seed, optimizer, int(blocks), int(batch))}
             rows.append(row)
-            print(f"| {name} | {text} | {blocks} | {optimizer} | {row['params']:,} | {row['epochs']} "
+            print(f"| {name} | {text} | {blocks} | {optimizer} | {batch} | {row['params']:,} | {row['epochs']} "
                   f"| {row['wall_s']} | {row['test_accuracy']:.4f} |", flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
