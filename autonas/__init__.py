@@ -5,6 +5,10 @@
     >>> clf.fit(x_train, y_train).score(x_test, y_test)      # doctest: +SKIP
     >>> clf.export("serving/model")                           # doctest: +SKIP
 """
+from autonas.quiet_start import quiet_command_line_start
+
+quiet_command_line_start()  # only as `autonas ...` / `python -m autonas`: before TensorFlow loads (see its module)
+
 from autonas import layers  # registers the custom layers for keras.saving.load_model
 from autonas.oracles import RegularizedEvolutionOracle, ReinforceOracle
 from autonas.plots import plot_cell, plot_one_shot, plot_search  # matplotlib is imported only when drawing

@@ -1,4 +1,5 @@
-"""The wheel holds every package, and installed from it (no `-e`) autonas fits, predicts and exports.
+"""The wheel holds every package, and installed from it (no `-e`) autonas fits, predicts and exports,
+and its `autonas` command runs.
 
 An editable install reads the source tree, so it hides a package folder that the wheel leaves out
 (a folder without `__init__.py` is skipped by `find_packages`). This test builds the wheel,
@@ -86,3 +87,5 @@ def test_installed_from_the_wheel_it_fits_predicts_and_exports(wheel, tmp_path):
     result = json.loads(output.strip().splitlines()[-1])
     assert result["autonas"].startswith(fresh_site), result["autonas"]
     assert result["predictions"] == 8 and result["served_matches"]
+    # The console script the wheel declares, run from the fresh environment.
+    assert _run([str(environment / "bin" / "autonas"), "--help"], cwd=tmp_path, env=env).startswith("usage: autonas")

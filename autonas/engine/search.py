@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import glob
+import json
 import os
 import tempfile
 
@@ -28,13 +30,15 @@ from autonas.distribute.multi_worker_strategy import agreed, spans_workers, work
 from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.engine.progress import TrialProgress, speaker
-from autonas.engine.resume import check_resume, recorded_seed, search_configuration
+from autonas.engine.resume import check_resume, record_path, recorded_seed, search_configuration
 from autonas.engine.trial_epochs import TrialEpochs, fixed_trial_epochs
 from autonas.engine.tuner import SearchTuner
 from autonas.oneshot import ONE_SHOT_NAMES, OneShotResult, one_shot_leaderboard, run_one_shot
 from autonas.oracles import ORACLE_NAMES, make_oracle
 from autonas.oracles.halving import PARENT, make_halving, trained_epochs
 from autonas.space.genotype import Genotype
+from autonas.space.hypermodel import CellSearchSpace
+from autonas.space.operations import operations_for_rank
 from autonas.space.published import PUBLISHED_CELLS
 from autonas.space.starting_cells import starting_cells
 
@@ -298,9 +302,56 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
 def trial_leaderboard(tuner, space):
     """Every trial of `tuner`'s search as a DataFrame (architecture, score, params, epochs trained,
     seconds, status, the trial a promoted one went on from), best first."""
-    objective = tuner.oracle.objective.name
+    return _leaderboard(tuner.oracle.trials.values(), tuner.oracle.objective.name, space)
+
+
+def directory_leaderboard(directory, project_name=None):
+    """The `trial_leaderboard` of the trial search kept in `directory`, read from its files.
+
+    Reads only: it works on a search that is still running (its running trials have no score
+    yet) or was killed, without resuming it. Scores are `OBJECTIVE`'s, as the classifiers search.
+
+    Args:
+        directory: the `directory` the search was given.
+        project_name: its keras-tuner project ("image_search", "text_search"); None: the one
+            project in `directory`.
+
+    Returns:
+        The leaderboard DataFrame, best first.
+
+    Raises:
+        ValueError: `directory` holds no trial search (a one-shot search keeps no trials), not
+            `project_name`'s, or several and `project_name` is None.
+    """
+    directory = os.fspath(directory)
+    suffix = record_path("", "")  # the record's file name less the project's: ".autonas.json"
+    projects = sorted(name[:-len(suffix)] for name in (os.listdir(directory) if os.path.isdir(directory) else ())
+                      if name.endswith(suffix))
+    if project_name is None and len(projects) == 1:
+        project_name = projects[0]
+    if project_name not in projects:
+        found = ", ".join(projects) or "none"
+        wanted = f"the search {project_name!r}" if project_name else "one autonas trial search"
+        raise ValueError(f"{directory} should hold {wanted} (a <project>{suffix} record beside its project folder); "
+                         f"found {found}{': name one' if len(projects) > 1 and not project_name else ''}.")
+    with open(record_path(directory, project_name), encoding="utf-8") as handle:
+        configuration = json.load(handle)["configuration"]
+    operations = configuration["operations"]
+    rank = 2 if set(operations) <= set(operations_for_rank(2)) else 1
+    space = CellSearchSpace(operations, num_blocks=configuration["num_blocks"], rank=rank,
+                            reduction_cell="reduce" in configuration["cell_types"])
+    trials = []
+    for path in sorted(glob.glob(os.path.join(directory, project_name, "trial_*", "trial.json"))):
+        try:
+            trials.append(keras_tuner.engine.trial.Trial.load(path))
+        except (OSError, ValueError):  # a trial file being written by a running search
+            continue
+    return _leaderboard(trials, OBJECTIVE.name, space)
+
+
+def _leaderboard(trials, objective, space):
     rows = []
-    for trial in tuner.oracle.trials.values():
+    for trial in trials:
         metric = trial.metrics.get_last_value
         rows.append({
             "trial": trial.trial_id,
