@@ -159,3 +159,22 @@ class TrialFileHook(keras_tuner.Oracle):
     def write_trial_file(self, trial):
         """Write `trial`'s file (keras-tuner's way: `Trial.save`, in place)."""
         super()._save_trial(trial)
+
+
+# -- callbacks --------------------------------------------------------------------------------
+
+
+def trial_callbacks(tuner, callbacks, trial):
+    """Copies of `callbacks` for one trial, made as keras-tuner's `Tuner.run_trial` makes them.
+
+    Each trial gets deep copies (a callback keeps state from one fit to the next), and a
+    `keras.callbacks.TensorBoard` among them logs to `<log_dir>/<trial_id>/execution0`, joined by
+    TensorBoard's HParams callback with the trial's hyperparameters. autonas's runner replaces
+    `run_trial`, so it takes these two private steps itself.
+
+    Raises:
+        keras_tuner.errors.FatalValueError: (keras-tuner's) for a callback that cannot be deep-copied.
+    """
+    copies = tuner._deepcopy_callbacks(list(callbacks))
+    tuner._configure_tensorboard_dir(copies, trial, 0)
+    return copies

@@ -21,6 +21,7 @@ from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.engine.pace import epochs_that_fit, probe_epoch_seconds, steps_per_epoch
 from autonas.engine.progress import format_seconds, speaker
+from autonas.engine.user_callbacks import retraining_callbacks
 from autonas.space.network import NetworkSize
 
 # Share of `time_limit` kept for the final retraining when `retrain=True`.
@@ -77,7 +78,7 @@ class Retrained:
 
 
 def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_size, deadline=None,
-                 strategy=None, retrain=True, verbose=1):
+                 strategy=None, retrain=True, verbose=1, callbacks=()):
     """Train the final model for `outcome`'s winner in what is left before `deadline`.
 
     Args:
@@ -94,6 +95,8 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
         retrain: False keeps the best trial's model (a one-shot winner is trained at the search
             size on the training data).
         verbose: 0 silent, 1 one progress line, 2 also Keras's per-epoch lines.
+        callbacks: Keras callbacks for the retraining (copied; a TensorBoard logs to its
+            `<log_dir>/final`, `autonas.engine.user_callbacks`).
 
     Returns:
         `Retrained`.
@@ -109,7 +112,7 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
     batches = data.full if retrain else data.train
     say = speaker(verbose)
     train = RetrainRun(outcome.genotype, hypermodel, batches, deadline=deadline, strategy=strategy, say=say,
-                       verbose=verbose)
+                       verbose=verbose, callbacks=callbacks)
     if best is None:
         samples = data.train_size + (data.validation_size if retrain else 0)
         wanted = final_epochs if retrain else epochs
@@ -144,8 +147,9 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
 class RetrainRun:
     """Builds `genotype`'s model at a size and trains it on `batches` under the deadline."""
 
-    def __init__(self, genotype, hypermodel, batches, *, deadline, strategy, say, verbose):
+    def __init__(self, genotype, hypermodel, batches, *, deadline, strategy, say, verbose, callbacks=()):
         self.genotype = genotype
+        self.callbacks = callbacks
         self.hypermodel = hypermodel
         self.batches = batches
         self.deadline = deadline
@@ -175,8 +179,9 @@ class RetrainRun:
                  + (f", {format_seconds(remaining)} left" if remaining is not None else ""))
         schedule = CosineEpochs(self.hypermodel.learning_rate, epochs, self.deadline, min_epochs=min_epochs,
                                 anneal_per_batch=True, stop_within_epoch=True, most_epochs=most_epochs)
+        callbacks = [schedule, *retraining_callbacks(self.callbacks)]
         with graph_rewrites_off():
-            fit_history(model, self.batches, epochs=most_epochs, callbacks=[schedule], strategy=self.strategy,
+            fit_history(model, self.batches, epochs=most_epochs, callbacks=callbacks, strategy=self.strategy,
                         verbose=2 if self.verbose == 2 else 0)
         if spans_workers(self.strategy):  # Keras cannot predict under it: a copy outside it predicts
             trained, model = model, self.hypermodel.build_genotype(self.genotype, size=size)

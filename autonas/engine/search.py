@@ -189,7 +189,8 @@ def search_directory(directory, strategy=None):
 
 def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=None, seed=None, max_trials=None,
                warm_start=None, project_name="search", overwrite=False, strategy=None, batch_size=128,
-               one_shot_learning_rate=None, task="search", verbose=1, cluster=None, successive_halving=None):
+               one_shot_learning_rate=None, task="search", verbose=1, cluster=None, successive_halving=None,
+               callbacks=()):
     """Search `space` for the best architecture on `data`.
 
     Args:
@@ -219,6 +220,8 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
             the KERASTUNER_* variables give (`Cluster.from_environment`).
         successive_halving: None/False, True, an int factor or a `SuccessiveHalving`: the oracle
             (by name) also promotes its best trials to train longer (`autonas.oracles.halving`).
+        callbacks: Keras callbacks for every trial, copied per trial as keras-tuner does
+            (`autonas.kt_internals.trial_callbacks`); a one-shot search's supernet takes none.
 
     Returns:
         A `SearchOutcome`.
@@ -242,11 +245,12 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
     return _search_trials(oracle, space, hypermodel, data, epochs=epochs, directory=directory, deadline=deadline,
                           seed=seed, max_trials=max_trials, warm_start=warm_start, project_name=project_name,
                           overwrite=overwrite, strategy=strategy, batch_size=batch_size, task=task, verbose=verbose,
-                          cluster=cluster or Cluster.from_environment(), halving=make_halving(successive_halving))
+                          cluster=cluster or Cluster.from_environment(), halving=make_halving(successive_halving),
+                          callbacks=callbacks)
 
 
 def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadline, seed, max_trials, warm_start,
-                   project_name, overwrite, strategy, batch_size, task, verbose, cluster, halving):
+                   project_name, overwrite, strategy, batch_size, task, verbose, cluster, halving, callbacks):
     """A search with a keras-tuner Oracle, training every trial (see `run_search`).
 
     In a chief/worker search (keras-tuner's KERASTUNER_* variables, `autonas.cluster`) the chief
@@ -282,7 +286,7 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     # A trial that would run past the deadline (in practice the first, before any pace is known)
     # shortens its schedule to end on time; `trial_epochs` re-plans it per trial.
     tuner.search(data.train, validation_data=data.validation, epochs=fixed_epochs, verbose=0,
-                 callbacks=[CosineEpochs(hypermodel.learning_rate, fixed_epochs, deadline)])
+                 callbacks=[CosineEpochs(hypermodel.learning_rate, fixed_epochs, deadline), *callbacks])
     role = cluster.role if cluster.distributed else None
     if cluster.is_worker:
         return SearchOutcome(genotype=None, score=None, leaderboard=None, tuner=tuner, role=role,

@@ -15,9 +15,11 @@ from autonas.cluster.roles import Cluster
 from autonas.distribute.strategies import strategy_scope
 from autonas.engine.gradient_registry import released_custom_gradients
 from autonas.engine.trial_epochs import read_agreed_epochs, record_agreed_epochs
+from autonas.engine.user_callbacks import write_validation_scores
 from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.distribute.multi_worker_strategy import agreed, check_same_trial, evaluate_scores, fit_history, spans_workers
 from autonas.oracles.halving import EPOCHS, INITIAL_EPOCH, PARENT
+from autonas.kt_internals import trial_callbacks
 from autonas.oracles.recovery import write_json_atomically
 
 
@@ -211,7 +213,7 @@ class SearchTuner(keras_tuner.Tuner):
                 if rung.parent is not None:
                     model.load_weights(self.weights_path(rung.parent))
             callbacks = [c.spanning(rung.epochs, schedule_deadline, cover_setup=cover_setup and not from_oracle)
-                         if isinstance(c, CosineEpochs) else c for c in callbacks]
+                         if isinstance(c, CosineEpochs) else c for c in trial_callbacks(self, callbacks, trial)]
             timer = EpochTimer()
             with graph_rewrites_off():  # about 1 s less tracing per trial on a CPU, same steps after
                 history = fit_history(model, train_data, epochs=rung.epochs, initial_epoch=rung.initial_epoch,
@@ -220,6 +222,7 @@ class SearchTuner(keras_tuner.Tuner):
                 # Validate once, after the last epoch run (a callback may stop training early to
                 # meet the deadline): the score is that epoch's, and each validation pass costs time.
                 scores = evaluate_scores(model, validation_data, self.distribution_strategy)
+            write_validation_scores(callbacks, scores, epoch=rung.initial_epoch + len(timer.durations) - 1)
         model.save_weights(self.weights_path(trial.trial_id))
         metrics = {name: float(values[-1]) for name, values in history.items()}
         metrics.update({f"val_{name}": float(value) for name, value in scores.items()})

@@ -18,6 +18,7 @@ from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import Deadline
 from autonas.engine.retrain import retrain_best, search_share
 from autonas.engine.search import check_search, is_one_shot, run_search, search_directory, search_seed
+from autonas.engine.user_callbacks import check_callbacks
 from autonas.export import export_saved_model, jsonable_classes
 from autonas.space.hypermodel import CellHyperModel, CellSearchSpace
 from autonas.space.network import NetworkSize, default_reductions
@@ -106,7 +107,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         return CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
                                rank=self.rank, reduction_cell=reduction_cell)
 
-    def fit(self, x, y=None, *, validation_split=0.2, validation_data=None):
+    def fit(self, x, y=None, *, validation_split=0.2, validation_data=None, callbacks=None):
         """Search architectures on `x, y`, then retrain the best one on all the data.
 
         Args:
@@ -116,6 +117,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             validation_split: share of the training data held out to score trials, used
                 when `validation_data` is None.
             validation_data: `(x_val, y_val)` or a dataset, scoring the trials instead.
+            callbacks: Keras callbacks for every trial and the retraining, keras-tuner's way:
+                each gets its own copy, and a `keras.callbacks.TensorBoard(log_dir)` logs trial
+                `t` to `log_dir/t/execution0` with its architecture in the HParams dashboard and
+                its validation score, and the retraining to `log_dir/final`. A one-shot search's
+                supernet takes none; with `parallel_trials` above 1 they are refused.
 
         Returns:
             self.
@@ -127,6 +133,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         time_limit = self._check_params()
         strategy = make_strategy(self.distribution_strategy)
         parallel_trials = parallel_trial_count(self.parallel_trials)
+        callbacks = check_callbacks(callbacks, parallel_trials=parallel_trials)
         check_search(self.oracle, strategy=strategy, seed=self.seed, directory=self.directory,
                      has_validation_data=validation_data is not None, warm_start=self.warm_start,
                      # the space with both cells: the search drops the one the data don't need
@@ -156,14 +163,14 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                      overwrite=self.overwrite, strategy=strategy, batch_size=self.batch_size,
                                      one_shot_learning_rate=self.learning_rate, task=type(self).__name__,
                                      verbose=self.verbose, cluster=cluster,
-                                     successive_halving=self.successive_halving)
+                                     successive_halving=self.successive_halving, callbacks=callbacks)
             if not outcome.is_worker:
                 final_size = NetworkSize(filters=self.final_filters, normal_cells=self.final_normal_cells,
                                          dropout=self.dropout)
                 retrained = retrain_best(outcome, hypermodel, data, final_size=final_size,
                                          final_epochs=self.final_epochs, batch_size=self.batch_size,
                                          deadline=deadline, strategy=strategy, retrain=self.retrain,
-                                         verbose=self.verbose)
+                                         verbose=self.verbose, callbacks=callbacks)
         self._set_learned(outcome, retrained, classes, spec, deadline)
         return self
 
