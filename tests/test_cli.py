@@ -213,7 +213,7 @@ def run_command(arguments, cwd):
 def test_fit_predict_and_leaderboard_on_a_folder_of_pngs(tmp_path, digits):
     write_digit_folders(str(tmp_path / "digits"), digits)
     fit = run_command(["fit", "digits", "--time-limit", "40s", "--max-trials", "2", "--batch-size", "16",
-                       "--seed", "0", "--directory", "runs", "--export", "model"], cwd=tmp_path)
+                       "--seed", "0", "--directory", "runs", "--export", "model", "--tensorboard", "logs"], cwd=tmp_path)
     for noise in ("oneDNN", "cuInit", "cudart_stub", "absl::InitializeLog"):
         assert noise not in fit.stderr, fit.stderr
     lines = fit.stdout.splitlines()
@@ -223,6 +223,7 @@ def test_fit_predict_and_leaderboard_on_a_folder_of_pngs(tmp_path, digits):
     assert [line.split(" | ")[0] for line in trial_lines] == ["trial 1/2", "trial 2/2"], fit.stdout
     assert all(line.endswith(" left") for line in trial_lines), fit.stdout
     assert "exported to" in lines[-1]
+    assert len(os.listdir(tmp_path / "logs")) == 3 and "final" in os.listdir(tmp_path / "logs")  # 2 trials' runs
 
     run_command(["predict", "model", "digits", "--out", "predictions.csv"], cwd=tmp_path)
     with open(tmp_path / "predictions.csv", newline="") as handle:

@@ -58,11 +58,23 @@ def add_parser(commands):
     texts = parser.add_argument_group("texts (DATA is a CSV file)")
     texts.add_argument("--text-column", default="text", help="(default: text)")
     texts.add_argument("--label-column", default="label", help="(default: label)")
+    parser.add_argument("--tensorboard", metavar="FOLDER",
+                        help="log each trial (curves, score, architecture in HParams) and the retraining "
+                             "for TensorBoard (tensorboard --logdir FOLDER)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("-v", "--verbose", action="store_true", help="also print the retraining's epochs")
     output.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.set_defaults(run=run_fit)
     return parser
+
+
+def tensorboard_callbacks(folder):
+    """`fit`'s callbacks for `--tensorboard FOLDER` (none without it)."""
+    if folder is None:
+        return None
+    import keras  # loaded by autonas already; imported here to keep it out of the parser
+
+    return [keras.callbacks.TensorBoard(folder)]
 
 
 def run_fit(args):
@@ -79,7 +91,7 @@ def run_fit(args):
     else:
         raise CommandError(f"{args.data} does not exist.")
     try:
-        classifier.fit(x, y, validation_data=validation)
+        classifier.fit(x, y, validation_data=validation, callbacks=tensorboard_callbacks(args.tensorboard))
     except (ValueError, RuntimeError) as error:  # the classifiers' input checks (before training); no trial completed
         raise CommandError(str(error)) from None
     path = classifier.export(args.export, overwrite=True)  # an existing folder was checked to be empty
