@@ -5,9 +5,9 @@
     >>> clf.fit(x_train, y_train).score(x_test, y_test)      # doctest: +SKIP
     >>> clf.export("serving/model")                           # doctest: +SKIP
 """
-from autonas.quiet_start import quiet_command_line_start
+from autonas.quiet_start import end_quiet_start, quiet_command_line_start
 
-quiet_command_line_start()  # only as `autonas ...` / `python -m autonas`: before TensorFlow loads (see its module)
+quiet_command_line_start()  # only as `autonas ...`, `python -m autonas` or when asked: before TensorFlow loads
 
 from autonas import layers  # registers the custom layers for keras.saving.load_model
 from autonas.oracles import RegularizedEvolutionOracle, ReinforceOracle
@@ -28,6 +28,8 @@ from autonas.space import (
 from autonas.tasks import ImageSearchClassifier, TextSearchClassifier
 
 __version__ = "0.1.0"
+
+end_quiet_start()  # TensorFlow is loaded: stderr back, less its start-up notices
 
 __all__ = [
     "AMOEBANET_A",

@@ -8,9 +8,11 @@ file from before `import tensorflow` until its devices are listed, then writes b
 except those notices.
 
 Python's import system runs `autonas/__init__.py` (which imports TensorFlow) before the command
-line's own code, so `autonas/__init__.py` calls `quiet_command_line_start` first; it does
-nothing unless this process is the command line: `import autonas` in a user's program changes
-no environment variable and no file descriptor. This module imports only the standard library.
+line's own code, so `autonas/__init__.py` calls `quiet_command_line_start` first and
+`end_quiet_start` last; they do nothing unless this process is the command line or a script that
+set AUTONAS_QUIET_START=1 before importing autonas (the examples do): `import autonas` in a
+user's program changes no environment variable and no file descriptor. This module imports only
+the standard library.
 
 A user who sets TF_CPP_MIN_LOG_LEVEL themselves gets TensorFlow's output as they asked for it.
 """
@@ -24,6 +26,7 @@ import tempfile
 
 COMMAND_NAMES = ("autonas", "autonas-script")  # the console script (autonas-script.py on Windows)
 LOG_LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
+QUIET_START_VARIABLE = "AUTONAS_QUIET_START"  # "1": a script asks for the command line's quiet start
 COMMAND_LINE_LOG_LEVEL = "2"  # C++ INFO and WARNING lines off; errors still show
 STARTUP_NOTICES = re.compile(
     r"All log messages before absl::InitializeLog\(\) is called"
@@ -51,7 +54,8 @@ def quiet_command_line_start():
     """On the command line, before TensorFlow is imported: set TF_CPP_MIN_LOG_LEVEL=2 and hold
     back stderr until `end_quiet_start`, unless the user set TF_CPP_MIN_LOG_LEVEL."""
     global _held
-    if _held is not None or not started_as_command_line() or LOG_LEVEL_VARIABLE in os.environ:
+    wanted = started_as_command_line() or os.environ.get(QUIET_START_VARIABLE) == "1"
+    if _held is not None or not wanted or LOG_LEVEL_VARIABLE in os.environ:
         return
     if "tensorflow" in sys.modules:  # too late: its notices are out already
         return

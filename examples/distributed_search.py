@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("AUTONAS_QUIET_START", "1")  # no TensorFlow start-up notices (autonas.quiet_start)
 
 OPERATIONS = ["conv_3x3", "sep_conv_3x3", "max_pool_3x3", "identity"]
 

@@ -199,6 +199,15 @@ def test_only_the_command_line_quiets_tensorflows_start(monkeypatch, argv, orig_
     assert started_as_command_line() is expected
 
 
+def test_a_script_that_asks_imports_autonas_without_tensorflows_notices_and_keeps_its_own_stderr():
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    script = "import sys, warnings, autonas; print('mine', file=sys.stderr); warnings.warn('careful')"
+    result = subprocess.run([sys.executable, "-c", script], env={**env, "AUTONAS_QUIET_START": "1"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == ["mine", "<string>:1: UserWarning: careful"], result.stderr
+
+
 # ---------------------------------------------------------------- a real run
 
 def run_command(arguments, cwd):

@@ -7,7 +7,6 @@ import sys
 from autonas import __version__
 from autonas.cli import fit, predict, search_records
 from autonas.cli.errors import CommandError
-from autonas.quiet_start import end_quiet_start
 
 
 def build_parser():
@@ -28,7 +27,6 @@ def main(argv=None):
     A `CommandError` is printed as one line, `autonas <command>: error: <message>`, and gives 1;
     argparse's usage errors give 2.
     """
-    end_quiet_start()  # TensorFlow is imported by now: give stderr back, less its start-up notices
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
