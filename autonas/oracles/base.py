@@ -46,7 +46,8 @@ class AutonasOracle(PromotingOracle, RecoverableOracle):
     uninterrupted one would have.
 
     Args:
-        objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries,
+        objective, max_trials, hyperparameters: as in `keras_tuner.Oracle`.
+        allow_new_entries, tune_new_entries: as in `keras_tuner.Oracle`.
         max_retries_per_trial, max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
         seed: int or None. None means random; 0 is a seed like any other.
         num_bins: options given to a continuous or finely gridded `Int`/`Float`

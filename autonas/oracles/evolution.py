@@ -33,8 +33,8 @@ class RegularizedEvolutionOracle(AutonasOracle):
         seed: int or None (None: random; 0 is a seed).
         hyperparameters: optional `keras_tuner.HyperParameters` fixing the space.
         num_bins, max_collisions, successive_halving: see `AutonasOracle`.
-        allow_new_entries, tune_new_entries, max_retries_per_trial,
-        max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
+        allow_new_entries, tune_new_entries: as in `keras_tuner.Oracle`.
+        max_retries_per_trial, max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
 
     Raises:
         ValueError: for a population or sample size below 1.

@@ -14,7 +14,8 @@ class RandomSearchOracle(PromotingOracle, RecoverableOracle, keras_tuner.oracles
     also promotes the best trials to train longer (`autonas.oracles.halving`).
 
     Args:
-        objective, max_trials, seed, hyperparameters, allow_new_entries, tune_new_entries,
+        objective, max_trials, seed, hyperparameters: as in keras-tuner.
+        allow_new_entries, tune_new_entries: as in keras-tuner.
         max_retries_per_trial, max_consecutive_failed_trials: as in keras-tuner.
         successive_halving: None/False, True, an int factor or a `SuccessiveHalving`.
 

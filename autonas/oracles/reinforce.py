@@ -26,15 +26,15 @@ class ReinforceOracle(AutonasOracle):
     Args:
         objective: the keras-tuner objective (name and direction).
         max_trials: number of trials.
-        hidden_size, learning_rate, entropy_weight, baseline_decay, algorithm, clip_epsilon,
-        ppo_epochs, temperature, tanh_constant: the controller's, see `LSTMController`.
+        hidden_size, learning_rate, entropy_weight, baseline_decay: the controller's, see `LSTMController`.
+        algorithm, clip_epsilon, ppo_epochs, temperature, tanh_constant: the controller's, as above.
         batch_size: number of finished trials per controller update.
         initial_values: optional list of values dicts proposed first (warm start).
         seed: int or None (None: random; 0 is a seed).
         hyperparameters: optional `keras_tuner.HyperParameters` fixing the space.
         num_bins, max_collisions, successive_halving: see `AutonasOracle`.
-        allow_new_entries, tune_new_entries, max_retries_per_trial,
-        max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
+        allow_new_entries, tune_new_entries: as in `keras_tuner.Oracle`.
+        max_retries_per_trial, max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
 
     Example:
         >>> import keras_tuner

@@ -28,7 +28,9 @@ from autonas.tasks.parameters import check_parameters
 class SearchClassifier(ClassifierMixin, BaseEstimator):
     """Base of the search classifiers (see `ImageSearchClassifier` for the parameters).
 
-    Attributes (set by `fit`, all in `_set_learned`):
+    The learned attributes are set by `fit`, all in `_set_learned`.
+
+    Attributes:
         classes_: the sorted class labels.
         best_genotype_: the winning `Genotype`.
         best_score_: its validation accuracy in the search (shared-weight accuracy after a

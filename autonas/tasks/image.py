@@ -86,11 +86,10 @@ class ImageSearchClassifier(SearchClassifier):
             epochs; at the benchmark budgets rungs were behind on digits and CIFAR-10 and ahead
             on Fashion-MNIST (docs/results.md, "Successive halving against the default").
 
-    Attributes:
-        classes_, best_genotype_, best_score_, model_ (raw pixels in, probabilities out),
-        input_spec_, leaderboard_, search_history_, retrained_size_, search_seconds_,
-        search_role_, trial_workers_ (trial id -> the worker, "worker0", ..., that ran it):
-        see `SearchClassifier`.
+    Learned attributes, set by `fit` and described in `SearchClassifier`: classes_,
+    best_genotype_, best_score_, model_ (raw pixels in, probabilities out), input_spec_,
+    leaderboard_, search_history_, retrained_size_, search_seconds_, search_role_,
+    trial_workers_ (trial id -> the worker, "worker0", ..., that ran it).
 
     Example:
         >>> from sklearn.datasets import load_digits
