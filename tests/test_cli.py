@@ -15,21 +15,7 @@ from autonas.cli.errors import CommandError
 from autonas.cli.image_folder import first_image_format, prediction_images
 from autonas.cli.main import build_parser
 from autonas.quiet_start import started_as_command_line
-
-
-def write_png(path, pixels):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    pixels = np.asarray(pixels, dtype=np.uint8)
-    tf.io.write_file(path, tf.io.encode_png(pixels[..., None] if pixels.ndim == 2 else pixels))
-
-
-def write_digit_folders(root, digits, classes=(0, 1, 2), per_class=40):
-    """`root/<digit>/<n>.png`, 8x8 grey, `per_class` images of each digit in `classes`."""
-    images, labels = digits
-    for digit in classes:
-        for n, image in enumerate(images[labels == digit][:per_class]):
-            write_png(os.path.join(root, str(digit), f"{n:03d}.png"), image)
-    return root
+from autonas.testing.image_folders import write_digit_folders, write_png
 
 
 def run_main(arguments, capsys):

@@ -1,5 +1,5 @@
 """The wheel holds every package, and installed from it (no `-e`) autonas fits, predicts and exports,
-and its `autonas` command runs.
+and its `autonas` command fits a folder of PNGs and predicts it.
 
 An editable install reads the source tree, so it hides a package folder that the wheel leaves out
 (a folder without `__init__.py` is skipped by `find_packages`). This test builds the wheel,
@@ -19,6 +19,8 @@ import venv
 import zipfile
 
 import pytest
+
+from autonas.testing.image_folders import write_digit_folders
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -72,7 +74,7 @@ def test_the_wheel_holds_every_package_folder(wheel):
 
 
 @pytest.mark.endtoend
-def test_installed_from_the_wheel_it_fits_predicts_and_exports(wheel, tmp_path):
+def test_installed_from_the_wheel_it_fits_predicts_and_exports(wheel, tmp_path, digits):
     environment = tmp_path / "fresh"
     venv.EnvBuilder(with_pip=True).create(environment)
     python = environment / "bin" / "python"
@@ -87,5 +89,12 @@ def test_installed_from_the_wheel_it_fits_predicts_and_exports(wheel, tmp_path):
     result = json.loads(output.strip().splitlines()[-1])
     assert result["autonas"].startswith(fresh_site), result["autonas"]
     assert result["predictions"] == 8 and result["served_matches"]
-    # The console script the wheel declares, run from the fresh environment.
-    assert _run([str(environment / "bin" / "autonas"), "--help"], cwd=tmp_path, env=env).startswith("usage: autonas")
+    # The console script the wheel declares, run from the fresh environment: fit a folder, predict it.
+    command = str(environment / "bin" / "autonas")
+    assert _run([command, "--help"], cwd=tmp_path, env=env).startswith("usage: autonas")
+    write_digit_folders(str(tmp_path / "digits"), digits, per_class=20)
+    _run([command, "fit", "digits", "--time-limit", "2m", "--max-trials", "1", "--epochs", "1", "--final-epochs", "1",
+          "--seed", "0", "--export", "out"], cwd=tmp_path, env=env)
+    _run([command, "predict", "out", "digits", "--out", "predictions.csv"], cwd=tmp_path, env=env)
+    rows = (tmp_path / "predictions.csv").read_text().splitlines()
+    assert rows[0] == "input,label,probability" and len(rows) == 1 + 3 * 20
