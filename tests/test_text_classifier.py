@@ -104,7 +104,7 @@ def test_saved_model_serves_raw_strings_in_a_fresh_process(fitted_text, tmp_path
 
 
 @pytest.mark.parametrize("x, y, message", [
-    (["good", 3, "bad"], ["a", "b", "a"], "x\\[1\\] is a int"),
+    (["good", 3, "bad"], ["a", "b", "a"], "x\\[1\\] is int, not a string"),
     (["good", None, "bad"], ["a", "b", "a"], "None/NaN"),
     (["good", float("nan"), "bad"], ["a", "b", "a"], "None/NaN"),
     (["good", b"bytes", "bad"], ["a", "b", "a"], "not a string"),

@@ -52,48 +52,108 @@ class ImageInputSpec:
     def check(self, x, name="x"):
         """Validate images for prediction against this spec; returns them in the trained dtype."""
         x = check_images(x, name=name)
-        if x.shape[1:] != tuple(self.shape):
+        self.check_sample_shape(x.shape[1:], name)
+        self.check_dtype(x.dtype, name)
+        return x.astype(self.dtype, copy=False)
+
+    def check_dataset(self, dataset, batch_size, name="x"):
+        """Validate a `tf.data.Dataset` of images (or `(image, ...)` tuples), batched or not,
+        for prediction; returns a dataset of image batches. Dimensions the dataset leaves
+        unknown (a generator's) are left to the model."""
+        check_finite_dataset(dataset, name)
+        if isinstance(dataset.element_spec, tuple):
+            dataset = dataset.map(lambda image, *rest: image)
+        element = dataset.element_spec
+        self.check_dtype(element.dtype.as_numpy_dtype, name)
+        if element.shape.rank is None:
+            return dataset
+        batched = element.shape.rank != len(self.shape)  # any other rank reads as batches
+        sample_shape = element.shape[1:] if batched else element.shape
+        if not sample_shape.is_compatible_with(self.shape):
+            self.check_sample_shape(tuple(sample_shape), name)
+        return dataset if batched else dataset.batch(batch_size)
+
+    def check_sample_shape(self, shape, name):
+        """Raise ValueError unless one image of `shape` is shaped as in training."""
+        if tuple(shape) != tuple(self.shape):
             raise ValueError(
-                f"{name} has images of shape {x.shape[1:]}, but the model was trained on {tuple(self.shape)}."
+                f"{name} has images of shape {tuple(shape)}, but the model was trained on {tuple(self.shape)}: "
+                "pass images of the training's size and channel count (resize them, and add, drop or convert "
+                "the channel axis as the training images had it)."
             )
-        if x.dtype != np.dtype(self.dtype):
-            if not np.can_cast(x.dtype, self.dtype, casting="same_kind"):
-                raise ValueError(
-                    f"{name} has dtype {x.dtype}, but the model was trained on {self.dtype} pixels; "
-                    f"convert with x.astype('{self.dtype}')."
-                )
-            x = x.astype(self.dtype)
-        return x
+
+    def check_dtype(self, dtype, name):
+        """Raise ValueError unless pixels of `dtype` convert to the trained dtype without changing
+        kind (float64 to float32 does; float to uint8 would scale 0-1 pixels to 0)."""
+        dtype = np.dtype(dtype)
+        check_pixel_dtype(dtype, name)
+        if not np.can_cast(dtype, self.dtype, casting="same_kind"):
+            raise ValueError(f"{name} has dtype {dtype}, but the model was trained on {self.dtype} pixels: pass "
+                             f"pixels in the training's dtype and range, e.g. x.astype('{self.dtype}') when the "
+                             "values already are in it.")
 
 
 def check_images(x, name="x"):
     """Return `x` as a numpy array of images, (N, H, W) or (N, H, W, C), finite and numeric.
 
+    Bool pixels are refused rather than read as 0/1: a mask passed for 0-255 pixels would train
+    (or predict) on values the user did not mean, so the conversion is theirs to write.
+
     Raises:
-        ValueError: for empty input, a wrong rank, non-numeric or non-finite pixels.
+        ValueError: for empty input, images of different shapes, a wrong rank, non-numeric or
+            non-finite pixels, empty or single-pixel images.
     """
     try:
         x = np.asarray(x)
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"{name} must be an array of equally sized images: {error}") from None
-    if x.size == 0:
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"{name} holds images of different shapes {_distinct_shapes(x)}: resize them to one size "
+                         "(and one channel count) first, e.g. with tf.image.resize, then stack them.") from None
+    if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"{name} is empty: pass at least one image per class.")
-    if x.dtype.kind not in "uif":
-        raise ValueError(
-            f"{name} must hold numeric pixels (uint8 or float), got dtype {x.dtype}. "
-            "Decode images to arrays first, e.g. with keras.utils.load_img."
-        )
+    check_pixel_dtype(x.dtype, name)
     if x.ndim not in (3, 4):
         raise ValueError(
             f"{name} must have shape (N, H, W) or (N, H, W, C), got {x.shape}. "
-            "Reshape flat vectors first, e.g. x.reshape(-1, 8, 8)."
+            "Reshape flat vectors first, e.g. x.reshape(-1, 8, 8); pass a single image as x[None]."
         )
+    check_image_sides(x.shape[1:3], name)
     if x.dtype.kind == "f":
         bad = np.count_nonzero(~np.isfinite(x))
         if bad:
             raise ValueError(f"{name} contains {bad} NaN or infinite pixel values; clean or drop those images.")
-    check_image_sides(x.shape[1:3], name)
     return x
+
+
+def check_pixel_dtype(dtype, name):
+    """Raise ValueError unless `dtype` holds numeric pixels, with the fix for what it holds."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "uif":
+        return
+    if dtype.kind == "b":
+        raise ValueError(f"{name} holds bool pixels; convert them to numbers first: x.astype('uint8') for 0/1, "
+                         "or x.astype('uint8') * 255 for black and white.")
+    if dtype.kind == "O":
+        raise ValueError(f"{name} is an array of Python objects (dtype object), not of pixels: stack equally sized "
+                         "numeric images into one array, e.g. np.stack(images).astype('uint8').")
+    raise ValueError(f"{name} must hold numeric pixels (uint8 or float), got dtype {dtype}. "
+                     "Decode images to arrays first, e.g. with keras.utils.load_img.")
+
+
+def _distinct_shapes(images):
+    """The first few distinct shapes among `images`, for an error message."""
+    shapes = []
+    for image in images:
+        shape = np.shape(image) if not isinstance(image, (list, tuple)) else _list_shape(image)
+        if shape not in shapes:
+            shapes.append(shape)
+    return ", ".join(str(shape) for shape in shapes[:4])
+
+
+def _list_shape(value):
+    try:
+        return np.asarray(value).shape
+    except ValueError:
+        return "ragged"
 
 
 def check_image_sides(sides, name):
@@ -150,6 +210,7 @@ def scan_image_dataset(dataset):
         ValueError: for a dataset that does not yield (image, label) pairs, non-numeric or
             non-finite pixels, or bad labels.
     """
+    check_finite_dataset(dataset, "The dataset")
     spec = dataset.element_spec
     if not (isinstance(spec, tuple) and len(spec) == 2):
         raise ValueError(
@@ -167,8 +228,7 @@ def scan_image_dataset(dataset):
             "Resize them in the pipeline first, e.g. with tf.image.resize."
         )
     check_image_sides(sample_shape[:2], "Dataset images")
-    if not (image_spec.dtype.is_integer or image_spec.dtype.is_floating):
-        raise ValueError(f"Dataset images must hold numeric pixels, got dtype {image_spec.dtype.name}.")
+    check_pixel_dtype(image_spec.dtype.as_numpy_dtype, "Dataset images")
     stats = _RunningMoments()
     labels = []
     for images, batch_labels in dataset.as_numpy_iterator() if batched else dataset.batch(256).as_numpy_iterator():
@@ -186,6 +246,15 @@ def scan_image_dataset(dataset):
     spec = ImageInputSpec(shape=shape, dtype=np.dtype(image_spec.dtype.as_numpy_dtype).name, mean=mean,
                           variance=variance)
     return spec, labels, batched
+
+
+def check_finite_dataset(dataset, name):
+    """Raise ValueError for a dataset that repeats forever: fit reads it to the end once (for
+    the labels and the pixel statistics) and predict reads it all, so either would never return."""
+    if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
+        raise ValueError(f"{name} is infinite (it repeats forever, e.g. after .repeat()), so it would be read "
+                         "without end: pass the dataset without .repeat(), or cut it with .take(n); epochs are "
+                         "the classifier's to repeat.")
 
 
 def label_lookup(classes):

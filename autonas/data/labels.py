@@ -13,7 +13,7 @@ def check_labels(y, n_samples=None):
     """
     if y is None:
         raise ValueError("y is missing: pass one class label per sample.")
-    values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    values = _label_array(y)
     if values.ndim != 1:
         raise ValueError(
             f"y must be 1-D, one class label per sample; got shape {values.shape}. "
@@ -42,6 +42,16 @@ def check_labels(y, n_samples=None):
     return values
 
 
+def _label_array(y):
+    """`y` as a numpy array; a list goes through dtype object (sorted out by `_label_kind`),
+    because numpy would turn `[1, "a"]` into the strings "1" and "a" and hide the mixed types."""
+    if hasattr(y, "to_numpy"):
+        return np.asarray(y.to_numpy())
+    if isinstance(y, np.ndarray):
+        return y
+    return np.asarray(y, dtype=object)
+
+
 def _label_kind(value):
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
@@ -66,14 +76,30 @@ def fit_classes(labels):
     return classes
 
 
-def encode_labels(labels, classes):
-    """Integer indices of `labels` into `classes`; unknown labels are an error."""
+def encode_labels(labels, classes, name="validation y"):
+    """Integer indices of `labels` into `classes`; unknown labels are an error, since a class
+    the model was not trained on can only be scored as wrong."""
+    if (labels.dtype.kind == "U") != (classes.dtype.kind == "U"):
+        raise ValueError(f"{name} holds {_kind_name(labels)} labels but the model's classes are "
+                         f"{_kind_name(classes)}: {_preview(classes)}; pass labels of the same kind as in training.")
     indices = np.searchsorted(classes, labels)
     indices = np.clip(indices, 0, len(classes) - 1)
     unknown = classes[indices] != labels
     if np.any(unknown):
-        raise ValueError(f"Labels not seen in training: {sorted(set(labels[unknown].tolist()))[:5]}.")
+        raise ValueError(f"{name} has labels not seen in training: {_preview(np.unique(labels[unknown]))}; the "
+                         f"classes are {_preview(classes)}. Every class must have training samples: add them to "
+                         "the training data, or drop those samples.")
     return indices.astype(np.int64)
+
+
+def _kind_name(values):
+    return "string" if values.dtype.kind == "U" else "numeric"
+
+
+def _preview(values, count=5):
+    """The first `count` of `values` as a list, for an error message."""
+    shown = np.asarray(values)[:count].tolist()
+    return f"{shown}{' ...' if len(values) > count else ''}"
 
 
 def check_splittable(labels, classes):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 import numpy as np
 import tensorflow as tf
@@ -28,10 +29,16 @@ class PreparedData:
     validation_size: int
 
 
+def check_validation_split(value):
+    """Raise ValueError unless `value` is a number in (0, 1): the share of samples held out."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 < value < 1.0:
+        raise ValueError(f"validation_split must be a number in (0, 1), the share held out to score trials, got "
+                         f"{value!r}; or pass validation_data=(x_val, y_val).")
+
+
 def split_arrays(x, y, validation_split, seed):
     """Hold out `validation_split` of the samples, stratified by class where every class allows it."""
-    if not 0.0 < validation_split < 1.0:
-        raise ValueError(f"validation_split must be in (0, 1), got {validation_split}.")
+    check_validation_split(validation_split)
     n_val = int(round(len(x) * validation_split))
     if n_val < 1 or len(x) - n_val < 1:
         raise ValueError(

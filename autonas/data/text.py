@@ -33,18 +33,28 @@ def check_texts(x, name="x"):
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D sequence of texts, got shape {values.shape}.")
+        raise ValueError(f"{name} must be a 1-D sequence of texts, got shape {values.shape}: pass one string per "
+                         "sample, one column (e.g. df['text']), or join each row's columns or tokens into one text, "
+                         "e.g. [' '.join(row) for row in x].")
     if values.size == 0:
         raise ValueError(f"{name} is empty: pass at least one text per class.")
     for index, item in enumerate(values):
         if item is None or (isinstance(item, float) and np.isnan(item)):
             raise ValueError(f"{name}[{index}] is None/NaN; drop those samples or fill them with ''.")
         if not isinstance(item, str):
-            raise ValueError(
-                f"{name}[{index}] is a {type(item).__name__}, not a string; texts must be str "
-                "(decode bytes first, convert numbers with str())."
-            )
+            raise ValueError(f"{name}[{index}] is {type(item).__name__}, not a string: {_text_fix(item)}")
     return values
+
+
+def _text_fix(item):
+    """How to turn a non-string text item into a string. Bytes are refused rather than decoded:
+    their encoding is the user's to know (the sentence sets here are Latin-1, not UTF-8)."""
+    if isinstance(item, (bytes, bytearray)):
+        return "decode bytes first, e.g. [t.decode('utf-8') for t in x], with your files' encoding."
+    if isinstance(item, (list, tuple, np.ndarray)):
+        return ("pass one string per sample, not nested sequences; join tokenised texts first, "
+                "e.g. [' '.join(tokens) for tokens in x].")
+    return "texts must be str; convert other values with str() if they really are texts."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,14 +96,16 @@ class TextInputSpec:
 def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, length_percentile=95):
     """Adapt a vocabulary on `texts` and pick the sequence length (the `length_percentile`-th
     percentile of token counts, within [8, 256]) unless `sequence_length` is given."""
-    adapter = layers.TextVectorization(max_tokens=max_vocabulary + len(_RESERVED_TOKENS))
+    # Ragged: counting tokens must not pad every text to the longest (one 10 MB text among 40
+    # made a 40 x 2M-token matrix, 44 s and 640 MB, where the counts take a fraction of that).
+    adapter = layers.TextVectorization(max_tokens=max_vocabulary + len(_RESERVED_TOKENS), ragged=True)
     adapter.adapt(tf.constant(texts.astype(str)))
     vocabulary = tuple(token for token in adapter.get_vocabulary() if token not in _RESERVED_TOKENS)
     if not vocabulary:
         raise ValueError("The training texts contain no words; check that x holds the texts.")
     if sequence_length is None:
         tokenized = adapter(tf.constant(texts.astype(str)))
-        counts = np.count_nonzero(np.asarray(tokenized), axis=1)
+        counts = tokenized.row_lengths().numpy()
         sequence_length = int(np.clip(np.ceil(np.percentile(counts, length_percentile)), MIN_SEQUENCE_LENGTH,
                                       MAX_SEQUENCE_LENGTH))
     return TextInputSpec(vocabulary=vocabulary, sequence_length=int(sequence_length), embedding_dim=int(embedding_dim))

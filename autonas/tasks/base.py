@@ -15,6 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from autonas.cluster.local import local_chief, parallel_trial_count
 from autonas.distribute.strategies import global_batch_size, make_strategy
+from autonas.data.labels import check_labels, encode_labels
+from autonas.data.pipeline import check_validation_split
 from autonas.engine.budget import Deadline
 from autonas.engine.retrain import retrain_best, search_share
 from autonas.engine.search import check_search, is_one_shot, run_search, search_directory, search_seed
@@ -133,6 +135,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             RuntimeError: when no trial completed.
         """
         time_limit = self._check_params()
+        if validation_data is None:
+            check_validation_split(validation_split)
         strategy = make_strategy(self.distribution_strategy)
         parallel_trials = parallel_trial_count(self.parallel_trials)
         callbacks = check_callbacks(callbacks, parallel_trials=parallel_trials)
@@ -211,6 +215,13 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         """The most probable class of each sample, as values of `classes_`."""
         probabilities = self.predict_proba(x)
         return self.classes_[np.argmax(probabilities, axis=1)]
+
+    def score(self, x, y, sample_weight=None):
+        """Mean accuracy on `x, y`. Labels the model was not trained on (another model's classes,
+        or ints for a model trained on strings) are an error rather than a silent score of 0."""
+        self._check_fitted()
+        encode_labels(check_labels(y), self.classes_, name="y")
+        return super().score(x, y, sample_weight=sample_weight)
 
     def leaderboard(self):
         """Every trial of the search as a DataFrame (architecture, score, params, epochs trained,

@@ -164,13 +164,7 @@ class ImageSearchClassifier(SearchClassifier):
 
     def _check_predict_inputs(self, x):
         if isinstance(x, tf.data.Dataset):
-            element = x.element_spec
-            if isinstance(element, tuple):
-                x = x.map(lambda image, *rest: image)
-                element = x.element_spec
-            if element.shape.rank == len(self.input_spec_.shape):
-                x = x.batch(self.batch_size)
-            return x
+            return self.input_spec_.check_dataset(x, self.batch_size)
         return self.input_spec_.check(x)
 
     def _probe_inputs(self):
