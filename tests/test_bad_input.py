@@ -233,9 +233,9 @@ BAD_INPUTS = [
         r"images of shape \(8, 8, 1\), but the model was trained on \(8, 8\)", "predict-dataset-other-channels"),
     row(on_fitted("predict", tf.data.Dataset.from_tensor_slices(_images(4)).batch(2).repeat()), ValueError,
         "x is infinite", "predict-dataset-infinite"),
-    # Another model's classes would score 0 without a word: an unseen label is an error.
+    # Another model's classes would score 0 without a word (a few unseen labels only count as wrong).
     row(on_fitted("score", _images(), _labels() + 5), ValueError,
-        r"y has labels not seen in training: \[5, 6\]; the classes are \[0, 1\]", "score-other-models-classes"),
+        r"y has none of the model's classes: it has \[5, 6\], the classes are \[0, 1\]", "score-other-models-classes"),
     row(on_fitted("score", _images(), np.array(["cat", "dog"] * 20)), ValueError,
         r"y holds string labels but the model's classes are numeric", "score-strings-for-int-classes"),
 ]
@@ -253,6 +253,13 @@ def test_bad_input_is_refused_before_training(request, tmp_path, call, error, me
     with pytest.raises(error, match=message):
         call(str(runs), lambda: request.getfixturevalue("fitted_images"))
     assert not runs.exists()
+
+
+def test_a_few_labels_unseen_in_training_score_as_wrong_as_in_scikit_learn(fitted_images):
+    labels = _labels()
+    labels[:4] = 7  # a class the model never saw: those four can only be wrong
+    predicted = fitted_images.predict(_images())
+    assert fitted_images.score(_images(), labels) == pytest.approx(np.mean(predicted == labels))
 
 
 def test_the_matrix_has_at_least_40_rows():

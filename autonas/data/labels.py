@@ -79,9 +79,7 @@ def fit_classes(labels):
 def encode_labels(labels, classes, name="validation y"):
     """Integer indices of `labels` into `classes`; unknown labels are an error, since a class
     the model was not trained on can only be scored as wrong."""
-    if (labels.dtype.kind == "U") != (classes.dtype.kind == "U"):
-        raise ValueError(f"{name} holds {_kind_name(labels)} labels but the model's classes are "
-                         f"{_kind_name(classes)}: {_preview(classes)}; pass labels of the same kind as in training.")
+    _check_same_kind(labels, classes, name)
     indices = np.searchsorted(classes, labels)
     indices = np.clip(indices, 0, len(classes) - 1)
     unknown = classes[indices] != labels
@@ -90,6 +88,24 @@ def encode_labels(labels, classes, name="validation y"):
                          f"classes are {_preview(classes)}. Every class must have training samples: add them to "
                          "the training data, or drop those samples.")
     return indices.astype(np.int64)
+
+
+def check_scored_labels(labels, classes, name="y"):
+    """A ValueError when `labels` cannot be another sample of the model's classes: of another
+    kind (ints for a model trained on strings) or with none of them (another model's classes),
+    which would score 0 without a word. A few unseen labels only count as wrong, as in
+    scikit-learn's classifiers (an unstratified fold may hold a class its training lacked)."""
+    _check_same_kind(labels, classes, name)
+    if not np.any(np.isin(labels, classes)):
+        raise ValueError(f"{name} has none of the model's classes: it has {_preview(np.unique(labels))}, the "
+                         f"classes are {_preview(classes)}; score with labels of the classes the model was "
+                         "trained on (another model's labels?).")
+
+
+def _check_same_kind(labels, classes, name):
+    if (labels.dtype.kind == "U") != (classes.dtype.kind == "U"):
+        raise ValueError(f"{name} holds {_kind_name(labels)} labels but the model's classes are "
+                         f"{_kind_name(classes)}: {_preview(classes)}; pass labels of the same kind as in training.")
 
 
 def _kind_name(values):

@@ -374,5 +374,7 @@ def _leaderboard(trials, objective, space):
 
 def _no_trial_message(tuner):
     messages = [t.message for t in tuner.oracle.trials.values() if t.message]
-    detail = f" Last failure:\n{messages[-1]}" if messages else " The time limit ended before the first trial."
+    detail = (f" Last failure:\n{messages[-1]}" if messages else
+              " The time limit ended before the first trial: raise time_limit (a trial on this data takes longer), "
+              "or shrink the trial (fewer epochs, search_filters, num_blocks).")
     return "No trial completed, so there is no architecture to keep." + detail

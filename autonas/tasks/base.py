@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from autonas.cluster.local import local_chief, parallel_trial_count
 from autonas.distribute.strategies import global_batch_size, make_strategy
-from autonas.data.labels import check_labels, encode_labels
+from autonas.data.labels import check_labels, check_scored_labels
 from autonas.data.pipeline import check_validation_split
 from autonas.engine.budget import Deadline
 from autonas.engine.retrain import retrain_best, search_share
@@ -217,10 +217,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(probabilities, axis=1)]
 
     def score(self, x, y, sample_weight=None):
-        """Mean accuracy on `x, y`. Labels the model was not trained on (another model's classes,
-        or ints for a model trained on strings) are an error rather than a silent score of 0."""
+        """Mean accuracy on `x, y`; a label the model was not trained on counts as wrong, as in
+        scikit-learn. Labels none of which the model knows (another model's classes, or ints for
+        a model trained on strings) are an error rather than a silent score of 0."""
         self._check_fitted()
-        encode_labels(check_labels(y), self.classes_, name="y")
+        check_scored_labels(check_labels(y), self.classes_)
         return super().score(x, y, sample_weight=sample_weight)
 
     def leaderboard(self):
