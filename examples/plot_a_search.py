@@ -17,10 +17,10 @@ def main(folder):
     os.makedirs(folder, exist_ok=True)
     digits = load_digits()
     x, y = digits.images, digits.target
-    trials = autonas.ImageSearchClassifier(time_limit="90s", seed=0, successive_halving=True).fit(x, y)
+    trials = autonas.ImageSearchClassifier(time_limit="150s", seed=0, successive_halving=True).fit(x, y)
     autonas.plot_search(trials).savefig(os.path.join(folder, "search.png"), dpi=80)
     autonas.plot_cell(trials.best_genotype_).savefig(os.path.join(folder, "cells.png"), dpi=80)
-    one_shot = autonas.ImageSearchClassifier(oracle="enas", time_limit="90s", seed=0).fit(x, y)
+    one_shot = autonas.ImageSearchClassifier(oracle="enas", time_limit="150s", seed=0).fit(x, y)
     autonas.plot_one_shot(one_shot).savefig(os.path.join(folder, "one_shot.png"), dpi=80)
     print("wrote", ", ".join(os.path.join(folder, name) for name in ("search.png", "cells.png", "one_shot.png")))
 

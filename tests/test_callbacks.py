@@ -36,6 +36,7 @@ def _session_hparams(run_dir):
     return None
 
 
+@pytest.mark.endtoend
 def test_tensorboard_logs_each_trial_with_its_hparams_and_score_and_the_retraining(digits, tiny, tmp_path):
     images, target = digits
     logs = tmp_path / "logs"

@@ -106,6 +106,7 @@ def test_search_plot_draws_into_given_axes_and_refuses_one_shot_leaderboards():
         plot_search(derived)
 
 
+@pytest.mark.endtoend
 def test_search_plot_of_a_real_search(digits, tiny, tmp_path):
     images, labels = digits
     clf = ImageSearchClassifier(**{**tiny, "max_trials": 2, "epochs": 1, "retrain": False})
