@@ -1,16 +1,18 @@
-"""Memory across trials: resident set size after every trial of a search on digits.
+"""Memory and file descriptors across trials: RSS and open fds after every trial of a search on digits.
 
 A long search must not keep growing: each trial builds a new model, and anything that keeps the
 previous ones alive (the Keras session, callbacks, histories, trial objects) shows up here as a
 steady climb. This runs a `SearchTuner` search wired like `ImageSearchClassifier`'s and records,
 from its `on_trial_done` hook, the process's RSS after the trial (VmRSS), the peak RSS during
-the trial (VmHWM, reset after each reading through /proc/self/clear_refs) and the number of
-Python objects the garbage collector tracks.
+the trial (VmHWM, reset after each reading through /proc/self/clear_refs), the open file
+descriptors (/proc/self/fd: a trial that leaves a checkpoint, event file or thread pool open
+shows up here) and the number of Python objects the garbage collector tracks.
 
-    python benchmarks/memory.py --trials 30 --json memory.json
+    python benchmarks/memory.py --trials 100 --json memory.json
 
-Prints a markdown table, one row per trial, then the slope of RSS per trial (least squares over
-the trials after `--warmup`) and the growth from the first trial after the warm-up to the last.
+Prints a markdown table, one row per trial, then the slopes of RSS and open fds per trial (least
+squares over the trials after `--warmup`) and the growth from the first trial after the warm-up
+to the last.
 Linux only (/proc).
 """
 from __future__ import annotations
@@ -52,6 +54,11 @@ def read_status():
     return values["VmRSS"], values["VmHWM"]
 
 
+def open_fds():
+    """How many file descriptors this process holds open."""
+    return len(os.listdir("/proc/self/fd"))
+
+
 def reset_peak():
     """Start a new peak-RSS window (Linux >= 4.0); False where the kernel refuses."""
     try:
@@ -78,6 +85,7 @@ class MemoryRecorder:
             "status": trial.status,
             "rss_mib": rss / MIB,
             "trial_peak_mib": peak / MIB,
+            "fds": open_fds(),
             "objects": len(gc.get_objects()) if self.count_objects else None,
             "seconds": time.monotonic() - self._start,
         })
@@ -126,17 +134,19 @@ def summary(rows, warmup):
         "trial_peak_slope_mib_per_trial": slope(rows, "trial_peak_mib", warmup),
         "objects_slope_per_trial": slope(rows, "objects", warmup) if rows and rows[0]["objects"] is not None else None,
         "rss_growth_mib": after[-1]["rss_mib"] - after[0]["rss_mib"] if after else None,
+        "fds_slope_per_trial": slope(rows, "fds", warmup),
+        "fds_growth": after[-1]["fds"] - after[0]["fds"] if after else None,
         "max_trial_peak_mib": max(r["trial_peak_mib"] for r in rows) if rows else None,
     }
 
 
 def print_table(rows, stats, peak_resets):
     peak_title = "peak during trial (MiB)" if peak_resets else "peak so far (MiB)"
-    print(f"| trial | status | RSS after (MiB) | {peak_title} | Python objects | seconds |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print(f"| trial | status | RSS after (MiB) | {peak_title} | open fds | Python objects | seconds |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         objects = "—" if r["objects"] is None else f"{r['objects']:,}"
-        print(f"| {r['trial']} | {r['status']} | {r['rss_mib']:.1f} | {r['trial_peak_mib']:.1f} | {objects} | "
+        print(f"| {r['trial']} | {r['status']} | {r['rss_mib']:.1f} | {r['trial_peak_mib']:.1f} | {r['fds']} | {objects} | "
               f"{r['seconds']:.1f} |")
     print()
 
@@ -146,7 +156,8 @@ def print_table(rows, stats, peak_resets):
     print(f"After trial {stats['warmup']}: RSS slope {show(stats['rss_slope_mib_per_trial'], '+.2f')} MiB/trial, "
           f"peak slope {show(stats['trial_peak_slope_mib_per_trial'], '+.2f')} MiB/trial, "
           f"objects slope {show(stats['objects_slope_per_trial'], '+.0f')}/trial, "
-          f"RSS growth {show(stats['rss_growth_mib'], '+.1f')} MiB.")
+          f"RSS growth {show(stats['rss_growth_mib'], '+.1f')} MiB; "
+          f"open fds slope {show(stats['fds_slope_per_trial'], '+.3f')}/trial, growth {show(stats['fds_growth'], '+d')}.")
 
 
 def main(argv=None):
