@@ -1,4 +1,7 @@
 """Regularized (aging) evolution as a keras-tuner Oracle (Real et al., 2019, AmoebaNet)."""
+import numpy as np
+
+from autonas.oracles.pareto import crowding_distances, non_dominated_ranks, objectives_of, trial_values
 from autonas.oracles.base import AutonasOracle
 
 DEFAULT_POPULATION_SIZE = 20
@@ -17,6 +20,12 @@ class RegularizedEvolutionOracle(AutonasOracle):
     once it is full, the oldest member dies (whatever its score: that is the regularization).
     Failed trials never join.
 
+    With several objectives (`objective=[...]`, a keras-tuner `MultiObjective`) the tournament
+    compares members by Pareto rank within the living population, then by crowding distance
+    within their front (NSGA-II's order, Deb et al. 2002, inside aging evolution), instead of
+    keras-tuner's sum of the objectives, which can only find the front's convex hull and
+    weighs accuracy against, say, parameters by their units. `pareto=False` keeps the sum.
+
     It never proposes a configuration already tried: a duplicate child is re-drawn; after
     `max_collisions` duplicates in a row the untried neighbours of the best members are
     enumerated, then random configurations are drawn, then (for spaces of at most 20,000
@@ -33,11 +42,13 @@ class RegularizedEvolutionOracle(AutonasOracle):
         seed: int or None (None: random; 0 is a seed).
         hyperparameters: optional `keras_tuner.HyperParameters` fixing the space.
         num_bins, max_collisions, successive_halving: see `AutonasOracle`.
+        pareto: select by Pareto rank and crowding; None (default): when the objective has
+            several parts. False: by keras-tuner's summed score.
         allow_new_entries, tune_new_entries: as in `keras_tuner.Oracle`.
         max_retries_per_trial, max_consecutive_failed_trials: as in `keras_tuner.Oracle`.
 
     Raises:
-        ValueError: for a population or sample size below 1.
+        ValueError: for a population or sample size below 1, or `pareto=True` with one objective.
 
     Example:
         >>> import keras_tuner
@@ -65,6 +76,7 @@ class RegularizedEvolutionOracle(AutonasOracle):
         max_retries_per_trial=0,
         max_consecutive_failed_trials=3,
         successive_halving=None,
+        pareto=None,
     ):
         if population_size < 1 or sample_size < 1:
             raise ValueError(
@@ -83,6 +95,10 @@ class RegularizedEvolutionOracle(AutonasOracle):
             max_consecutive_failed_trials=max_consecutive_failed_trials,
             successive_halving=successive_halving,
         )
+        several = len(objectives_of(self.objective)) > 1
+        if pareto and not several:
+            raise ValueError(f"pareto=True needs several objectives (objective=[...]), got {self.objective}.")
+        self.pareto = several if pareto is None else bool(pareto)
         self.population_size = int(population_size)
         self.sample_size = int(sample_size)
         self.initial_values = [dict(v) for v in (initial_values or [])]
@@ -118,10 +134,24 @@ class RegularizedEvolutionOracle(AutonasOracle):
                 return values
         return None
 
+    def _fitness(self):
+        """Per member of the population, a key that sorts better members higher: the reward, or
+        with `pareto` (minus the Pareto rank, crowding distance) within the population."""
+        if not self.pareto:
+            return [(m["reward"],) for m in self.population]
+        points = np.array([m["objectives"] for m in self.population], dtype=float)
+        ranks = np.array(non_dominated_ranks(points))
+        crowding = np.zeros(len(points))
+        for rank in set(ranks.tolist()):
+            front = np.flatnonzero(ranks == rank)
+            crowding[front] = crowding_distances(points[front])
+        return list(zip((-ranks).tolist(), crowding.tolist()))
+
     def _tournament(self):
         k = min(self.sample_size, len(self.population))
-        picks = self.rng.choice(len(self.population), size=k, replace=False)
-        best = max(picks, key=lambda i: (self.population[i]["reward"], -list(picks).index(i)))
+        picks = list(self.rng.choice(len(self.population), size=k, replace=False))
+        fitness = self._fitness()
+        best = max(picks, key=lambda i: (fitness[i], -picks.index(i)))
         return self.population[int(best)]["values"]
 
     def _mutate(self, values):
@@ -142,8 +172,9 @@ class RegularizedEvolutionOracle(AutonasOracle):
         # Many duplicates in a row: the neighbourhoods are nearly exhausted. Enumerate the
         # untried one-mutation neighbours of the members, best first.
         enc = self.encoding()
-        for member in sorted(self.population, key=lambda m: -m["reward"]):
-            parent = member["values"]
+        fitness = self._fitness()
+        for index in sorted(range(len(self.population)), key=lambda i: fitness[i], reverse=True):
+            parent = self.population[index]["values"]
             moves = [(i, o) for i in enc.mutable(parent) for o in enc.alternatives(parent, i)]
             for j in self.rng.permutation(len(moves)):
                 child = enc.mutate(parent, moves[j][0], moves[j][1], self.rng)
@@ -157,9 +188,10 @@ class RegularizedEvolutionOracle(AutonasOracle):
         values = self.encoding().complete(
             {k: v for k, v in trial.hyperparameters.values.items() if k in self._names()}, self.rng
         )
-        self.population.append(
-            {"trial_id": trial.trial_id, "values": values, "reward": reward, "born": self._births}
-        )
+        member = {"trial_id": trial.trial_id, "values": values, "reward": reward, "born": self._births}
+        if self.pareto:
+            member["objectives"] = list(trial_values(self.objective, trial))
+        self.population.append(member)
         self._births += 1
         while len(self.population) > self.population_size:
             self.population.pop(0)  # the oldest dies
@@ -179,6 +211,8 @@ class RegularizedEvolutionOracle(AutonasOracle):
             sample_size=self.sample_size,
             initial_values=self.initial_values,
         )
+        if self.pareto:  # absent otherwise, as in projects saved before it existed
+            config["pareto"] = True
         return config
 
     def strategy_state(self):

@@ -24,8 +24,24 @@ def oriented_values(objective, metrics):
     `objective` is a keras-tuner `Objective` or `MultiObjective` (one row entry per objective,
     in the order they were given).
     """
-    objectives = getattr(objective, "objectives", None) or [objective]
-    return tuple(float(metrics[o.name]) if o.direction == "max" else -float(metrics[o.name]) for o in objectives)
+    return tuple(float(metrics[o.name]) if o.direction == "max" else -float(metrics[o.name])
+                 for o in objectives_of(objective))
+
+
+def objectives_of(objective):
+    """The single objectives inside a keras-tuner `Objective` or `MultiObjective`, in order."""
+    return list(getattr(objective, "objectives", None) or [objective])
+
+
+def trial_values(objective, trial):
+    """`oriented_values` of a completed keras-tuner `trial`, read at its best step (the step
+    keras-tuner scored it at), so that all objectives describe the same epoch."""
+    metrics = {}
+    for single in objectives_of(objective):
+        history = trial.metrics.get_history(single.name)
+        at_best = [o for o in history if o.step == trial.best_step]
+        metrics[single.name] = (at_best[-1] if at_best else history[-1]).mean()
+    return oriented_values(objective, metrics)
 
 
 def dominates(a, b):

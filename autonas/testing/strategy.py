@@ -36,6 +36,7 @@ __all__ = [
     "StrategyProblem",
     "TrialRecord",
     "mixed_problem",
+    "sized_problem",
     "tiny_problem",
     "run_search",
     "assert_reproducible",
@@ -57,6 +58,8 @@ class StrategyProblem:
         optimum: the values dict of the unique best configuration.
         optimum_score: `score(optimum)`.
         size: the number of distinct configurations.
+        costs: further objectives, minimised: (metric name, callable of the values) pairs.
+            With any, the problem's keras-tuner objective is a list (a `MultiObjective`).
     """
 
     name: str
@@ -67,10 +70,18 @@ class StrategyProblem:
     optimum: dict
     optimum_score: float
     size: int
+    costs: tuple = ()
 
     def objective(self):
-        """The keras-tuner objective of this problem."""
-        return keras_tuner.Objective(self.metric, self.direction)
+        """The keras-tuner objective of this problem (a list of them when it has costs)."""
+        score = keras_tuner.Objective(self.metric, self.direction)
+        if not self.costs:
+            return score
+        return [score] + [keras_tuner.Objective(name, "min") for name, _ in self.costs]
+
+    def metrics(self, values):
+        """What a trial of `values` reports: the score and each cost."""
+        return {self.metric: self.score(values), **{name: cost(values) for name, cost in self.costs}}
 
     def all_configurations(self):
         """Every distinct configuration of the space (active values only)."""
@@ -173,6 +184,18 @@ def mixed_problem(direction="max"):
             "loss", which checks that an oracle honours the objective's direction.
     """
     return _make_problem("mixed", _mixed_space, _mixed_score, direction)
+
+
+def _mixed_size(v):
+    """A model-size cost on the mixed space: more units, more depth and the wider ops cost more."""
+    size = v["units"] * {"conv3": 9, "conv5": 25, "sep3": 4, "pool": 0, "skip": 0}[v["op"]]
+    return float(size * (v["depth"] if v["kind"] == "residual" else 1))
+
+
+def sized_problem():
+    """`mixed_problem` ("max") with a second objective: a size to minimise (`_mixed_size`), for
+    multi-objective strategies. Its score's optimum is the mixed problem's."""
+    return dataclasses.replace(mixed_problem(), name="sized", costs=(("size", _mixed_size),))
 
 
 def _tiny_space():
@@ -284,7 +307,10 @@ def run_search(
                 trial.status = "FAILED"
                 trial.message = "failed on purpose by the strategy test helper"
             else:
-                metrics = {problem.metric: problem.score(values)}
+                metrics = problem.metrics(values)
+                # A Tuner reports a MultiObjective's summed value too (keras-tuner's
+                # `convert_to_metrics_dict`); the Oracle scores trials by it.
+                metrics.setdefault(oracle.objective.name, oracle.objective.get_value(metrics))
                 if trial_epochs is not None:
                     metrics["epochs"] = values.get("tuner/epochs", trial_epochs) - values.get("tuner/initial_epoch", 0)
                 oracle.update_trial(trial.trial_id, metrics)
