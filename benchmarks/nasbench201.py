@@ -95,19 +95,27 @@ class Table:
             missing = [c for c in ("arch_str", self.reward_column, self.test_column) if c not in header]
             if missing:
                 raise ValueError(f"{path!r} lacks the columns {missing}; found {header}.")
+            self.params_column = f"{dataset}_params_mb" if f"{dataset}_params_mb" in header else None
             self.reward = np.full(5 ** len(EDGES), np.nan)
             self.test = np.full(5 ** len(EDGES), np.nan)
+            self.params = np.full(5 ** len(EDGES), np.nan)  # stays NaN without the column
             for row in reader:
                 i = _arch_index(_parse_arch(row["arch_str"]))
                 self.reward[i] = float(row[self.reward_column])
                 self.test[i] = float(row[self.test_column])
+                if self.params_column:
+                    self.params[i] = float(row[self.params_column])
         if np.isnan(self.reward).any():
             raise ValueError(f"{path!r} does not cover all 15,625 cells.")
         self.dataset = dataset
         self.optimum = float(self.test.max())
 
+    def index(self, values):
+        """The row of the cell that `values` (one operation per edge) describe."""
+        return _arch_index([values[edge_name(t, f)] for t, f in EDGES])
+
     def lookup(self, values):
-        i = _arch_index([values[edge_name(t, f)] for t, f in EDGES])
+        i = self.index(values)
         return float(self.reward[i]), float(self.test[i])
 
 

@@ -52,32 +52,20 @@ def dominates(a, b):
 
 def non_dominated_ranks(points):
     """Each point's front: 0 for the points nothing dominates, 1 for those only front 0
-    dominates, and so on (NSGA-II's fast non-dominated sort, O(objectives x points^2))."""
+    dominates, and so on (NSGA-II's non-dominated sort, O(objectives x points^2) memory)."""
     points = np.asarray(points, dtype=float).reshape(len(points), -1)
-    n = len(points)
-    dominated_by = [[] for _ in range(n)]  # i -> the points i dominates
-    counts = np.zeros(n, dtype=int)  # how many points dominate i
-    for i in range(n):
-        for j in range(i + 1, n):
-            if dominates(points[i], points[j]):
-                dominated_by[i].append(j)
-                counts[j] += 1
-            elif dominates(points[j], points[i]):
-                dominated_by[j].append(i)
-                counts[i] += 1
-    ranks = [0] * n
-    front = [i for i in range(n) if counts[i] == 0]
-    rank = 0
-    while front:
-        following = []
-        for i in front:
-            ranks[i] = rank
-            for j in dominated_by[i]:
-                counts[j] -= 1
-                if counts[j] == 0:
-                    following.append(j)
-        front, rank = following, rank + 1
-    return ranks
+    at_least = np.all(points[:, None, :] >= points[None, :, :], axis=2)
+    better = np.any(points[:, None, :] > points[None, :, :], axis=2)
+    dominated = at_least & better  # [i, j]: i dominates j
+    counts = dominated.sum(axis=0)
+    ranks = np.full(len(points), -1)
+    front, rank = np.flatnonzero(counts == 0), 0
+    while len(front):
+        ranks[front] = rank
+        counts = counts - dominated[front].sum(axis=0)
+        counts[ranks >= 0] = -1  # placed already
+        front, rank = np.flatnonzero(counts == 0), rank + 1
+    return ranks.tolist()
 
 
 def crowding_distances(points):
@@ -106,25 +94,25 @@ def pareto_front(points):
 def hypervolume(points, reference):
     """The volume dominated by `points` and dominating `reference` (higher is better on every axis).
 
-    Points that do not dominate the reference add nothing. Exact, by slicing along the first
-    objective (exponential in the number of objectives, quick for the 2-3 objectives and the
-    fronts of a search).
+    Points that do not dominate the reference add nothing. Exact: a sweep for two objectives
+    (any number of points), slices along the first objective for more (exponential in the
+    number of objectives, quick for 3 and the fronts of a search).
     """
     reference = np.asarray(reference, dtype=float)
     points = np.asarray(points, dtype=float).reshape(-1, len(reference))
     points = points[np.all(points > reference, axis=1)]
     if len(points) == 0:
         return 0.0
-    points = points[pareto_front(points)]
     if len(reference) == 1:
         return float(points[:, 0].max() - reference[0])
     # Slices between consecutive first-objective values, from the highest down: the points at
     # or above a slice's top cover it with the hypervolume of their other objectives.
-    order = np.argsort(-points[:, 0], kind="stable")
-    points = points[order]
-    volume = 0.0
-    for k, top in enumerate(points[:, 0]):
-        bottom = points[k + 1, 0] if k + 1 < len(points) else reference[0]
-        if top > bottom:
-            volume += (top - bottom) * hypervolume(points[: k + 1, 1:], reference[1:])
-    return float(volume)
+    points = points[np.argsort(-points[:, 0], kind="stable")]
+    bottoms = np.append(points[1:, 0], reference[0])
+    if len(reference) == 2:  # the covered height is the highest second objective so far
+        heights = np.maximum.accumulate(points[:, 1]) - reference[1]
+        return float(np.sum((points[:, 0] - bottoms) * heights))
+    points = points[[i for i, rank in enumerate(non_dominated_ranks(points)) if rank == 0]]
+    bottoms = np.append(points[1:, 0], reference[0])
+    return float(sum((top - bottom) * hypervolume(points[: k + 1, 1:], reference[1:])
+                     for k, (top, bottom) in enumerate(zip(points[:, 0], bottoms)) if top > bottom))
