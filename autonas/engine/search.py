@@ -31,6 +31,7 @@ from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.engine.progress import TrialProgress, speaker
 from autonas.engine.resume import check_resume, record_path, recorded_seed, search_configuration
+from autonas.engine.search_lock import search_lock
 from autonas.engine.trial_epochs import TrialEpochs, fixed_trial_epochs
 from autonas.engine.tuner import SearchTuner
 from autonas.oneshot import ONE_SHOT_NAMES, OneShotResult, one_shot_leaderboard, run_one_shot
@@ -178,13 +179,16 @@ def resolve_warm_start(warm_start, oracle, space):
 def search_directory(directory, strategy=None):
     """A context giving the directory a search keeps its project in: `directory`, or a temporary
     one removed afterwards; under a multi-worker strategy each worker but the chief keeps its own
-    copy in `directory/worker-<index>`."""
+    copy in `directory/worker-<index>`. A given directory is locked for the block
+    (`autonas.engine.search_lock`), except by a keras-tuner worker, whose chief holds it."""
     if directory is None:
         return tempfile.TemporaryDirectory(prefix="autonas-")
     index = worker_index(strategy) if spans_workers(strategy) else 0
     if index > 0:
-        return contextlib.nullcontext(os.path.join(directory, f"worker-{index}"))
-    return contextlib.nullcontext(directory)
+        directory = os.path.join(directory, f"worker-{index}")
+    if Cluster.from_environment().is_worker:
+        return contextlib.nullcontext(directory)
+    return search_lock(directory)
 
 
 def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=None, seed=None, max_trials=None,
