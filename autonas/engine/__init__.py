@@ -6,5 +6,7 @@ is the keras-tuner Tuner that trains and scores one trial; `trial_epochs.py` dec
 trial's epochs (sized to the budget by a probe trial); `graph_rewrites.py` runs compiled steps
 without Grappler on a CPU; `budget.py`, `pace.py`, `progress.py` and `resume.py` are the time
 budget, the measured pace of training, the per-trial progress line and the check that a resumed
-search has the configuration it started with.
+search has the configuration it started with; `project_files.py` checks a search directory's
+files before a search writes to it or resumes from it, and `search_lock.py` keeps a second `fit`
+out of a directory in use.
 """

@@ -24,13 +24,26 @@ scored on the same samples as the ones before. The seed checked is the one the s
 a resume with `seed=None` or the recorded seed continues, any other seed is refused.
 
 The record is a JSON file beside the keras-tuner project, `<directory>/<project_name>.autonas.json`,
-not inside it: keras-tuner deletes the project directory itself when `overwrite=True`.
+not inside it: keras-tuner deletes the project directory itself when `overwrite=True`. It also
+holds the record's `FORMAT` and the versions of autonas and keras-tuner that wrote it: a search
+whose record has another format was written by an autonas that this one cannot resume, and is
+refused with both versions named.
+
+Before a resume, the directory's files are checked too (`autonas.engine.project_files`): a
+read-only directory, a damaged or missing record, tuner, oracle or trial file is refused, naming
+the file; completed trials whose weights file is missing are named in a warning and the search
+goes on.
 """
 from __future__ import annotations
 
 import json
 import os
+import warnings
 
+import keras_tuner
+
+from autonas.engine.project_files import (DamagedSearchFile, check_project_files, check_writable, missing_weights,
+                                          read_json_file)
 from autonas.oracles.recovery import write_json_atomically
 
 FORMAT = 2  # 2: the configuration's seed is the one the search ran with (1: the seed argument)
@@ -45,10 +58,55 @@ def record_path(directory, project_name):
     return os.path.join(str(directory), f"{project_name}.autonas.json")
 
 
+def tuner_id():
+    """This process's keras-tuner tuner id, which names its state file `<tuner id>.json`."""
+    return os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
+
+
 def is_resuming(directory, project_name, overwrite):
     """Whether keras-tuner will reload the project (its test: the tuner's state file exists)."""
-    tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
-    return not overwrite and os.path.exists(os.path.join(str(directory), project_name, f"{tuner_id}.json"))
+    return not overwrite and os.path.exists(os.path.join(str(directory), project_name, f"{tuner_id()}.json"))
+
+
+def autonas_version():
+    """The installed autonas's version (read when needed: `autonas` imports this module)."""
+    import autonas
+
+    return autonas.__version__
+
+
+def new_record(configuration):
+    """The record of a new search with `configuration`, as `check_resume` writes it."""
+    return {"format": FORMAT, "autonas_version": autonas_version(), "keras_tuner_version": keras_tuner.__version__,
+            "configuration": configuration, "seed": configuration["seed"]}
+
+
+def read_record(directory, project_name):
+    """The record of the search `directory/project_name`, checked to be one this autonas resumes.
+
+    Raises:
+        ValueError: (`DamagedSearchFile`) the record is missing or damaged; the record was
+            written by an autonas whose record format differs (both versions named).
+    """
+    path = record_path(directory, project_name)
+    project_dir = os.path.join(str(directory), project_name)
+    fix = "Pass overwrite=True (or another directory=) to start a new search."
+    if not os.path.exists(path):
+        raise DamagedSearchFile(
+            f"Cannot resume the search in {project_dir}: it has no record of the configuration it was started "
+            f"with ({path} is missing), so a changed configuration could not be detected. {fix}")
+    record = read_json_file(path, what=f"the record of the search in {project_dir}", fix=fix)
+    if record.get("format") != FORMAT:
+        written_by = record.get("autonas_version") or "an earlier version of autonas"
+        raise ValueError(
+            f"Cannot resume the search in {project_dir}: it was written by autonas {written_by} (record format "
+            f"{record.get('format')!r} in {path}), and autonas {autonas_version()} resumes only searches of record "
+            f"format {FORMAT}. Finish it with the autonas that started it, or pass overwrite=True (or another "
+            "directory=) to start a new search with this one.")
+    if not isinstance(record.get("configuration"), dict) or not isinstance(record.get("seed"), int):
+        raise DamagedSearchFile(f"{path} (the record of the search in {project_dir}) lacks its configuration or "
+                                f"seed: it was damaged. {fix}")
+    return record
 
 
 def recorded_seed(directory, project_name, overwrite):
@@ -56,9 +114,8 @@ def recorded_seed(directory, project_name, overwrite):
     if directory is None or not is_resuming(directory, project_name, overwrite):
         return None
     try:
-        with open(record_path(directory, project_name), encoding="utf-8") as handle:
-            return int(json.load(handle)["seed"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return read_record(directory, project_name)["seed"]
+    except ValueError:
         return None  # no usable record: `check_resume` refuses the resume with the reason
 
 
@@ -102,24 +159,21 @@ def check_resume(directory, project_name, *, overwrite, configuration):
 
     Raises:
         ValueError: when the project would be resumed but was started with another
-            configuration (naming each change), or has no record to compare with.
+            configuration (naming each change), has no record to compare with, was written by
+            an incompatible autonas, or has a damaged file (`DamagedSearchFile`, naming it).
+        PermissionError: (`SearchDirectoryNotWritable`, also a ValueError) `directory` cannot
+            be written.
+
+    Warns:
+        UserWarning: the resumed project has completed trials whose weights file is missing.
     """
     path = record_path(directory, project_name)
+    check_writable(directory, project_name)
     if not is_resuming(directory, project_name, overwrite):
-        if "://" not in str(directory):
-            os.makedirs(str(directory), exist_ok=True)
-        write_json_atomically(path, {"format": FORMAT, "configuration": configuration,
-                                     "seed": configuration["seed"]})
+        write_json_atomically(path, new_record(configuration))
         return
     project_dir = os.path.join(str(directory), project_name)
-    if not os.path.exists(path):
-        raise ValueError(
-            f"Cannot resume the search in {project_dir}: it has no record of the configuration it was started "
-            f"with ({path} is missing), so a changed configuration could not be detected. Pass overwrite=True "
-            "or another directory to start a new search.")
-    with open(path, encoding="utf-8") as handle:
-        recorded = json.load(handle)
-    saved = recorded["configuration"]
+    saved = read_record(directory, project_name)["configuration"]
     changes = [f"{name}: {saved.get(name)!r} then, {configuration.get(name)!r} now" for name in CHECKED
                if saved.get(name) != configuration.get(name)]
     if changes:
@@ -127,3 +181,10 @@ def check_resume(directory, project_name, *, overwrite, configuration):
             f"Cannot resume the search in {project_dir} with a changed configuration ("
             + "; ".join(changes) + "). Resume it with the original settings, or pass overwrite=True or another "
             "directory to start a new search.")
+    check_project_files(project_dir, tuner_id())
+    missing = missing_weights(project_dir)
+    if missing:
+        warnings.warn(
+            f"{len(missing)} completed trial(s) of the search in {project_dir} have no weights file ("
+            + ", ".join(missing) + "): the search resumes; a trial promoted from one of them trains from scratch, "
+            "and if one is the winner whose model is kept, its architecture is trained again.", stacklevel=2)

@@ -106,6 +106,11 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
     final_epochs = most_final_epochs(final_epochs, deadline)
     epochs = outcome.trial_epochs
     best = outcome.best_trial
+    if best is not None and not os.path.exists(outcome.tuner.weights_path(best.trial_id)):
+        # Its weights file is gone (deleted, or written on another machine): train the winner
+        # as a one-shot winner is, from scratch (`autonas.engine.project_files`).
+        speaker(verbose)(f"trial {best.trial_id}'s weights file is missing; training its architecture again")
+        best = None
     if best is not None and not retrain:
         return Retrained(outcome.tuner.load_model(best), None)
     sizes = list(dict.fromkeys([final_size, hypermodel.size] if retrain else [hypermodel.size]))

@@ -14,6 +14,7 @@ from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.cluster.roles import Cluster
 from autonas.distribute.strategies import strategy_scope
 from autonas.engine.gradient_registry import released_custom_gradients
+from autonas.engine.project_files import WEIGHTS_FILE
 from autonas.engine.trial_epochs import read_agreed_epochs, record_agreed_epochs
 from autonas.engine.user_callbacks import write_validation_scores
 from autonas.engine.graph_rewrites import graph_rewrites_off
@@ -210,6 +211,10 @@ class SearchTuner(keras_tuner.Tuner):
         with released_custom_gradients():
             with self.strategy_scope():
                 model = self.hypermodel.build(trial.hyperparameters)
+                if rung.parent is not None and not os.path.exists(self.weights_path(rung.parent)):
+                    # Its parent's weights file is gone (`autonas.engine.project_files`): train
+                    # all the rung's epochs from scratch rather than fail the trial.
+                    rung = Rung(rung.epochs)
                 if rung.parent is not None:
                     model.load_weights(self.weights_path(rung.parent))
             callbacks = [c.spanning(rung.epochs, schedule_deadline, cover_setup=cover_setup and not from_oracle)
@@ -246,7 +251,7 @@ class SearchTuner(keras_tuner.Tuner):
             self.trial_epochs.set_state(state["trial_epochs"])
 
     def weights_path(self, trial_id):
-        return os.path.join(self.get_trial_dir(trial_id), "model.weights.h5")
+        return os.path.join(self.get_trial_dir(trial_id), WEIGHTS_FILE)
 
     def load_model(self, trial):
         """The trained model of a finished trial (for predictions: outside a multi-worker

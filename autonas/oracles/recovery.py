@@ -43,6 +43,10 @@ def write_json_atomically(path, obj):
     Local paths are written to a temporary file beside `path` that then replaces it
     (`os.replace` is atomic on POSIX and Windows); other file systems (`gs://...`) fall back
     to keras-tuner's plain write.
+
+    Raises:
+        OSError: the file could not be written (a full disk, a read-only directory), with the
+            system's error number; the message names `path` and says the old file is unchanged.
     """
     if "://" in path:
         kt_internals.save_json(path, obj)
@@ -53,9 +57,13 @@ def write_json_atomically(path, obj):
         with open(temporary, "x", encoding="utf-8") as file:
             file.write(text)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.remove(temporary)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise OSError(error.errno, f"Could not write {path} ({error.strerror}); the file there, if any, is "
+                                       "unchanged, so a search stopped by this resumes once the cause is fixed "
+                                       "(e.g. space freed).") from error
         raise
 
 
