@@ -12,6 +12,7 @@ import tensorflow as tf
 from sklearn.exceptions import NotFittedError
 
 from autonas import ImageSearchClassifier, TextSearchClassifier
+from autonas.space import Block, Cell
 
 TINY = dict(max_trials=1, epochs=1, final_epochs=1, num_blocks=2, search_filters=8, final_filters=8,
             search_normal_cells=1, final_normal_cells=1, operations=["conv_3x3", "max_pool_3x3", "identity"],
@@ -98,6 +99,15 @@ BAD_INPUTS = [
     row(fit_images(np.zeros((40, 0, 8), np.uint8), _labels()), ValueError,
         r"empty images of shape \(0, 8\): every image needs at least one row", "images-zero-rows"),
     row(fit_images(_images()[:, :1, :1], _labels()), ValueError, "single-pixel images", "images-one-pixel"),
+    # Found by tests/test_properties.py: no channels failed with numpy's "cannot reshape array of
+    # size 0", pixels of 1e20 inside Keras ("Can't convert Python sequence with a value out of range").
+    row(fit_images(np.zeros((40, 8, 8, 0), np.uint8), _labels()), ValueError,
+        r"images of shape \(8, 8, 0\), without channels: pass \(N, H, W\) for one channel", "images-no-channels"),
+    row(fit_images(_dataset(np.zeros((40, 8, 8, 0), np.float32), _labels())), ValueError,
+        r"Dataset images has images of shape \(8, 8, 0\), without channels", "dataset-no-channels"),
+    row(fit_images(_images().astype("float64") * 1e20, _labels()), ValueError,
+        r"pixel values up to 2.5\de\+22 in magnitude, beyond the 1e\+18 the model's float32 normalisation can "
+        "hold: rescale the pixels", "images-huge-values"),
     row(fit_images([np.zeros((8, 8))] * 39 + [np.zeros((9, 9))], _labels()), ValueError,
         r"images of different shapes \(8, 8\), \(9, 9\): resize them to one size", "images-mixed-sizes-list"),
     row(fit_images([np.zeros((8, 8, 3))] * 39 + [np.zeros((8, 8, 1))], _labels()), ValueError,
@@ -196,6 +206,9 @@ BAD_INPUTS = [
     row(configure(warm_start="nasnet_a"), ValueError, r"for one cell write \['nasnet_a'\]", "warm-start-bare-name"),
     row(configure(warm_start=5), ValueError, "warm_start must be None or a list", "warm-start-int"),
     row(configure(warm_start=["bogus"]), ValueError, "names of published cells", "warm-start-unknown-cell"),
+    # Found by tests/test_properties.py: a string state failed comparing str and int (TypeError).
+    row(lambda directory, fitted: Cell(blocks=(Block("1", "identity", 0, "identity"),), concat=(2,)), ValueError,
+        r"Block 0: its inputs must be state indices \(ints\), got '1'", "warm-start-genotype-string-state"),
     row(configure(successive_halving=1), ValueError, "successive halving's factor must be an int >= 2",
         "halving-factor-one"),
     row(configure(successive_halving="yes"), ValueError, "successive_halving must be True, False",

@@ -15,6 +15,11 @@ from keras import layers
 from autonas.data.labels import check_labels
 
 _CHUNK = 4096
+# The model normalises pixels in float32, with their variance as a float32 constant: pixels of
+# 1e20 made fit fail inside Keras ("Can't convert Python sequence with a value out of range"),
+# and larger ones overflowed the statistics to NaN. A bound far inside float32's 3.4e38 for the
+# variance (at most the square of the largest magnitude) refuses them before training.
+MAX_PIXEL_MAGNITUDE = 1e18
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,8 +105,9 @@ def check_images(x, name="x"):
     (or predict) on values the user did not mean, so the conversion is theirs to write.
 
     Raises:
-        ValueError: for empty input, images of different shapes, a wrong rank, non-numeric or
-            non-finite pixels, empty or single-pixel images.
+        ValueError: for empty input, images of different shapes, a wrong rank, non-numeric,
+            non-finite or huge (above `MAX_PIXEL_MAGNITUDE`) pixels, empty or single-pixel
+            images, images without channels.
     """
     try:
         x = np.asarray(x)
@@ -116,11 +122,16 @@ def check_images(x, name="x"):
             f"{name} must have shape (N, H, W) or (N, H, W, C), got {x.shape}. "
             "Reshape flat vectors first, e.g. x.reshape(-1, 8, 8); pass a single image as x[None]."
         )
-    check_image_sides(x.shape[1:3], name)
+    check_image_sides(x.shape[1:], name)
     if x.dtype.kind == "f":
         bad = np.count_nonzero(~np.isfinite(x))
         if bad:
             raise ValueError(f"{name} contains {bad} NaN or infinite pixel values; clean or drop those images.")
+        largest = float(np.max(np.abs(x)))
+        if largest > MAX_PIXEL_MAGNITUDE:
+            raise ValueError(f"{name} has pixel values up to {largest:.3g} in magnitude, beyond the "
+                             f"{MAX_PIXEL_MAGNITUDE:.0e} the model's float32 normalisation can hold: rescale the "
+                             "pixels first, e.g. x / np.abs(x).max().")
     return x
 
 
@@ -156,9 +167,14 @@ def _list_shape(value):
         return "ragged"
 
 
-def check_image_sides(sides, name):
-    """Raise ValueError for images without rows or columns, or of a single pixel: cells search
-    convolutions over space, and a 1x1 image has none (a model trained on it means nothing)."""
+def check_image_sides(shape, name):
+    """Raise ValueError for images (of `shape`, (H, W) or (H, W, C)) without rows, columns or
+    channels, or of a single pixel: cells search convolutions over space, and a 1x1 image has
+    none (a model trained on it means nothing)."""
+    sides = tuple(shape)[:2]
+    if len(shape) == 3 and shape[2] < 1:
+        raise ValueError(f"{name} has images of shape {tuple(shape)}, without channels: pass (N, H, W) for one "
+                         "channel, or (N, H, W, C) with at least one channel.")
     if min(sides) < 1:
         raise ValueError(f"{name} has empty images of shape {tuple(sides)}: every image needs at least one row "
                          "and one column.")
@@ -227,7 +243,7 @@ def scan_image_dataset(dataset):
             f"Dataset images must have a fixed shape (H, W) or (H, W, C), got {sample_shape}. "
             "Resize them in the pipeline first, e.g. with tf.image.resize."
         )
-    check_image_sides(sample_shape[:2], "Dataset images")
+    check_image_sides(tuple(sample_shape), "Dataset images")
     check_pixel_dtype(image_spec.dtype.as_numpy_dtype, "Dataset images")
     stats = _RunningMoments()
     labels = []

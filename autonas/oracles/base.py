@@ -155,10 +155,11 @@ class AutonasOracle(PromotingOracle, RecoverableOracle):
         """Record the finished trial (keras-tuner), learn from it, then save once.
 
         A completed trial with a finite score is learned from; a trial that failed for good
-        (FAILED, or INVALID with no retries left) is forgotten; one sent for a retry is kept
-        pending until its retry ends. A promoted trial is neither: the strategy learned its
-        architecture from its first trial (`autonas.oracles.halving`). The bookkeeping and the learning reach `oracle.json` in
-        one write, so a kill cannot save one without the other.
+        (FAILED, or INVALID with no retries left) or completed with an infinite score is
+        forgotten; one sent for a retry is kept pending until its retry ends. A promoted trial is
+        neither: the strategy learned its architecture from its first trial
+        (`autonas.oracles.halving`). The bookkeeping and the learning reach `oracle.json` in one
+        write, so a kill cannot save one without the other.
         """
         with self.single_save():
             super().end_trial(trial)
@@ -167,7 +168,9 @@ class AutonasOracle(PromotingOracle, RecoverableOracle):
                 pass  # its architecture was learned from (or forgotten) with its first trial
             elif trial.status == _COMPLETED and trial.score is not None and np.isfinite(trial.score):
                 self.learn(trial, self.reward(trial))
-            elif trial.status == _FAILED:
+            elif trial.status in (_FAILED, _COMPLETED):
+                # Failed for good, or completed with an infinite score (a diverged loss; keras-tuner
+                # sends only NaN for a retry): nothing to learn from, and nothing may stay pending.
                 self.forget(trial)
             # else: waiting for a retry, nothing to learn yet
 

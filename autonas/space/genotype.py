@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 from typing import Iterable
 
 NUM_CELL_INPUTS = 2
@@ -47,7 +48,10 @@ class Cell:
 
     def __post_init__(self):
         object.__setattr__(self, "blocks", tuple(self.blocks))
-        object.__setattr__(self, "concat", tuple(int(i) for i in self.concat))
+        concat = tuple(self.concat)
+        if not all(_is_index(state) for state in concat):
+            raise ValueError(f"concat must list state indices (ints), got {list(concat)!r}.")
+        object.__setattr__(self, "concat", tuple(int(i) for i in concat))
         if not self.blocks:
             raise ValueError("A cell needs at least one block.")
         for index, block in enumerate(self.blocks):
@@ -56,6 +60,8 @@ class Cell:
             for state, op in block.pairs():
                 if not isinstance(op, str) or not op:
                     raise ValueError(f"Block {index}: operation must be a non-empty name, got {op!r}.")
+                if not _is_index(state):
+                    raise ValueError(f"Block {index}: its inputs must be state indices (ints), got {state!r}.")
                 if not 0 <= state < NUM_CELL_INPUTS + index:
                     raise ValueError(
                         f"Block {index} reads state {state}, but only states 0..{NUM_CELL_INPUTS + index - 1} "
@@ -67,6 +73,9 @@ class Cell:
         for state in self.concat:
             if not 0 <= state < num_states:
                 raise ValueError(f"concat names state {state}, but the cell has states 0..{num_states - 1}.")
+        # Plain ints (numpy's, e.g. from a random draw, would not write to JSON).
+        object.__setattr__(self, "blocks", tuple(Block(int(b.input_a), b.op_a, int(b.input_b), b.op_b)
+                                                 for b in self.blocks))
 
     @classmethod
     def from_blocks(cls, blocks: Iterable[Block]) -> "Cell":
@@ -91,8 +100,7 @@ class Cell:
 
     @classmethod
     def from_dict(cls, data):
-        return cls(blocks=tuple(Block(int(a), str(oa), int(b), str(ob)) for a, oa, b, ob in data["blocks"]),
-                   concat=tuple(data["concat"]))
+        return cls(blocks=tuple(Block(a, oa, b, ob) for a, oa, b, ob in data["blocks"]), concat=tuple(data["concat"]))
 
     def __str__(self):
         blocks = " ".join(f"[{b.op_a}({b.input_a}) + {b.op_b}({b.input_b})]" for b in self.blocks)
@@ -149,6 +157,11 @@ class Genotype:
         text = " ".join(f"{name[0].upper()}[{','.join(_abbreviate(op) for op in cell.operations)}]"
                         for name, cell in self.cells.items())
         return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _is_index(value):
+    """Whether `value` is an integer (Python's or numpy's), not a bool, a float or a string."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # numpy's bool is no Integral
 
 
 def _abbreviate(op):
