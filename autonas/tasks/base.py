@@ -8,9 +8,13 @@ inputs are validated and preprocessed (`_prepare_fit_data`, `_check_predict_inpu
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
+import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
 from autonas.cluster.local import local_chief, parallel_trial_count
@@ -85,6 +89,16 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.parallel_trials = parallel_trials
         self.successive_halving = successive_halving
 
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (read by its estimator checks and meta-estimators): a fixed `seed`
+        fixes the architectures and the data split but not the weights' initialisation, which
+        Keras draws from its global random state, so two fits differ (`non_deterministic`).
+        Each task says which inputs it takes. docs/sklearn.md has what this means for
+        scikit-learn's conformance checks."""
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = True
+        return tags
+
     # ----------------------------------------------------------------- task hooks
     def _default_operations(self):
         raise NotImplementedError
@@ -145,6 +159,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                      # the space with both cells: the search drops the one the data don't need
                      space=self._search_space(reduction_cell=True), parallel_trials=parallel_trials,
                      strategy_argument=self.distribution_strategy, successive_halving=self.successive_halving)
+        refuse_sparse(x, type(self).__name__)
+        y = column_labels(y)
         seed = search_seed(self.seed, directory=self.directory, project_name=self.project_name,
                            overwrite=self.overwrite, strategy=strategy)
         data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed,
@@ -208,6 +224,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, x):
         """Class probabilities, shape (n_samples, n_classes), columns ordered as `classes_`."""
         self._check_fitted()
+        refuse_sparse(x, type(self).__name__)
         inputs = self._check_predict_inputs(x)
         return np.asarray(self.model_.predict(inputs, batch_size=self.batch_size, verbose=0))
 
@@ -221,6 +238,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         scikit-learn. Labels none of which the model knows (another model's classes, or ints for
         a model trained on strings) are an error rather than a silent score of 0."""
         self._check_fitted()
+        y = column_labels(y)
         check_scored_labels(check_labels(y), self.classes_)
         return super().score(x, y, sample_weight=sample_weight)
 
@@ -244,3 +262,22 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         }
         return export_saved_model(self.model_, path, metadata=metadata, probe_inputs=self._probe_inputs(),
                                   overwrite=overwrite)
+
+
+def refuse_sparse(x, estimator_name):
+    """Raise ValueError for a SciPy sparse matrix or array, which no task takes: read as an array
+    it is a 0-d object, and the task's own checks would call it empty."""
+    if scipy.sparse.issparse(x):
+        raise ValueError(f"x is a SciPy sparse {type(x).__name__}, and {estimator_name} does not take sparse "
+                         "input: pass a dense array (x.toarray(), then images or texts as the task takes them).")
+
+
+def column_labels(y):
+    """`y` as 1-D when it is one column of labels, shape (n, 1) (e.g. `df[["label"]]`), with
+    scikit-learn's `DataConversionWarning`, as its classifiers do; any other `y` unchanged."""
+    shape = getattr(y, "shape", None)  # arrays and DataFrames; lists are left to `check_labels`
+    if shape is None or len(shape) != 2 or shape[1] != 1:
+        return y
+    warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
+                  "(n_samples,), for example using ravel().", DataConversionWarning, stacklevel=3)
+    return np.asarray(y)[:, 0]

@@ -102,6 +102,13 @@ class ImageSearchClassifier(SearchClassifier):
     project_name = "image_search"
     rank = 2
 
+    def __sklearn_tags__(self):
+        """Images are 3-D (N, H, W) or 4-D (N, H, W, C) arrays, never flat feature rows."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
+
     def _default_operations(self):
         return IMAGE_OPERATIONS
 

@@ -60,6 +60,14 @@ class TextSearchClassifier(SearchClassifier):
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
 
+    def __sklearn_tags__(self):
+        """Texts are a 1-D sequence of strings (or one column of them), not numeric rows."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.string = True
+        return tags
+
     def _default_operations(self):
         return TEXT_OPERATIONS
 
