@@ -1,0 +1,91 @@
+"""What a model costs to serve: floating-point operations and latency of its inference function.
+
+Accuracy is one objective of a deployment; a phone or a CPU server also bounds size and time.
+These measures are taken on the model a trial trained (parameters come from Keras itself):
+
+- `count_flops`: floating-point operations of one forward pass on one sample, counted by
+  TensorFlow's profiler over the frozen inference graph (so every layer counts, custom ones
+  too). A text model's tokenizer turns strings into token ids and does no arithmetic; the count
+  starts at its numeric output, since the profiler cannot trace string lookups.
+- `latency_ms`: the median wall time of the inference function, `model(x, training=False)`
+  traced with a batch dimension of any size as `model.export` traces the SavedModel's `serve`
+  endpoint, on `batch_size` samples, after warm-up calls, on this machine.
+
+Example:
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)])
+    >>> count_flops(model)  # a 784 x 10 matrix product and 10 bias additions
+    15690
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+_PROFILER = tf.compat.v1.profiler
+
+
+def count_flops(model):
+    """Floating-point operations of `model` on one sample, as TensorFlow's profiler counts them.
+
+    Args:
+        model: a built Keras model with one input.
+
+    Returns:
+        An int.
+    """
+    model = _numeric_part(model)
+    spec = model.inputs[0]
+    function = tf.function(lambda x: model(x, training=False))
+    concrete = function.get_concrete_function(tf.TensorSpec((1, *spec.shape[1:]), spec.dtype))
+    frozen = convert_variables_to_constants_v2(concrete)
+    with tf.Graph().as_default() as graph:
+        tf.graph_util.import_graph_def(frozen.graph.as_graph_def(), name="")
+        options = _PROFILER.ProfileOptionBuilder(_PROFILER.ProfileOptionBuilder.float_operation()).with_empty_output()
+        profile = _PROFILER.profile(graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op",
+                                    options=options.build())
+    return int(profile.total_float_ops)
+
+
+def _numeric_part(model):
+    """`model` from the first tensor that is not strings (after a text model's tokenizer) on."""
+    if model.inputs[0].dtype != "string":
+        return model
+    for layer in model.layers:
+        if layer.input is not None and getattr(layer.input, "dtype", None) == "string" and layer.output.dtype != "string":
+            import keras
+
+            return keras.Model(layer.output, model.output)
+    raise ValueError(f"{model.name} takes strings and no layer turns them into numbers: nothing to count.")
+
+
+def latency_ms(model, samples, *, batch_size=1, repeats=20, warmup=3):
+    """Median milliseconds of one call of `model`'s inference function on `batch_size` samples.
+
+    Args:
+        model: a built Keras model taking raw inputs (what the SavedModel serves).
+        samples: a few raw input samples (an array or list, as the model takes them), cycled
+            to make up the batch.
+        batch_size: samples per call.
+        repeats: timed calls; the median is returned.
+        warmup: untimed calls first (tracing, thread pools, caches).
+
+    Returns:
+        A float, milliseconds.
+    """
+    samples = np.asarray(samples)
+    batch = tf.constant(samples[np.arange(batch_size) % len(samples)])
+    spec = tf.TensorSpec((None, *batch.shape[1:]), batch.dtype)
+    serve = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+    for _ in range(warmup):
+        np.asarray(serve(batch))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.asarray(serve(batch))
+        times.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(times)
