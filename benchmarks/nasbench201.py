@@ -187,6 +187,15 @@ def run_one(job):
     }
 
 
+def run_jobs(run, jobs, workers):
+    """`[run(job) for job in jobs]`, in `workers` spawned processes when above 1."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if workers > 1:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            return pool.map(run, jobs, chunksize=1)
+    return [run(job) for job in jobs]
+
+
 @functools.lru_cache(maxsize=None)
 def _table(data, dataset):
     return Table(data, dataset)
@@ -299,13 +308,8 @@ def main(argv=None):
         (name, seed, args.queries, data, args.dataset, options[name])
         for name, seed in itertools.product(oracles, range(args.seeds))
     ]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.time()
-    if args.workers > 1:
-        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-            runs = pool.map(run_one, jobs, chunksize=1)
-    else:
-        runs = [run_one(job) for job in jobs]
+    runs = run_jobs(run_one, jobs, args.workers)
     results = summarise(runs, oracles, args.queries, checkpoints)
     print_table(results, runs, oracles, checkpoints, table, args.seeds)
     for name in oracles:

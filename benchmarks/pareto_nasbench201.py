@@ -19,7 +19,6 @@ the cells' 200-epoch test accuracy. Means and standard deviations over seeds.
 """
 import argparse
 import itertools
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -110,14 +109,9 @@ def main(argv=None):
     if table.params_column is None:
         print("error: the table has no cifar10_params_mb column", file=sys.stderr)
         return 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     jobs = [(s, seed, args.queries, data) for s, seed in itertools.product(systems, range(args.seeds))]
     start = time.time()
-    if args.workers > 1:
-        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-            runs = pool.map(run_one, jobs, chunksize=1)
-    else:
-        runs = [run_one(job) for job in jobs]
+    runs = nasbench201.run_jobs(run_one, jobs, args.workers)
     scorer = FrontScorer(table)
     checkpoints = [q for q in CHECKPOINTS if q < args.queries] + [args.queries]
     print(f"NAS-Bench-201 CIFAR-10, 12-epoch validation accuracy (max) against parameters (min): hypervolume of "
