@@ -31,6 +31,9 @@ def search(args):
 
     if args.interrupt:
         # resume_search kills at its hook points through `die`; here the hook sends Ctrl-C.
+        # A job started in the background (`cmd &`, as CI may run the tests) inherits SIGINT
+        # ignored, and Python then leaves it so: restore the handler a terminal's Ctrl-C meets.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         resume_search.die = lambda: os.kill(os.getpid(), signal.SIGINT)
     return resume_search.main([args.directory, "evolution", args.output]
                               + (["--kill", args.interrupt] if args.interrupt else []))

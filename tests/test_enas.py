@@ -102,6 +102,7 @@ def test_controller_state_survives_save_and_restore(searched):
         make_search(seed=3, controller_options={"learning_rate": 0.5}).set_state(state)
 
 
+@pytest.mark.endtoend
 def test_same_seed_same_architectures():
     first = run(make_search(seed=5), epochs=1)
     second = run(make_search(seed=5), epochs=1)

@@ -73,6 +73,7 @@ def test_retraining_at_the_search_size_goes_on_from_the_best_trials_weights(prob
     assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), before))
 
 
+@pytest.mark.endtoend
 def test_a_search_seed_fixes_the_architectures_tried(problem, tmp_path):
     space, hypermodel, data = problem
     boards = [run_search("evolution", space, hypermodel, data, epochs=1, max_trials=2, directory=str(tmp_path / d),

@@ -172,6 +172,7 @@ def test_a_resumed_search_with_other_rungs_is_refused(tmp_path):
 # -- through the trial runner and the classifier ------------------------------------------------
 
 
+@pytest.mark.endtoend
 def test_a_promoted_trial_goes_on_from_its_parents_weights_for_its_rung(problem, tmp_path):
     oracle = make_oracle("evolution", objective=OBJECTIVE, max_trials=4, seed=0,
                          hyperparameters=problem[0].hyperparameters(), successive_halving=True)
@@ -218,6 +219,7 @@ def test_rungs_with_a_search_that_cannot_take_them_are_refused_before_training(d
     assert not (tmp_path / "d").exists()
 
 
+@pytest.mark.endtoend
 def test_a_promoted_winner_goes_on_from_its_weights_for_the_one_epoch_that_fits(problem, tmp_path, monkeypatch,
                                                                                capsys):
     space, hypermodel, data = problem

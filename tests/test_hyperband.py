@@ -85,6 +85,7 @@ def test_trial_rung_reads_the_hyperband_hyperparameters():
     assert trial_rung(hp, epochs=5) == Rung(epochs=3, initial_epoch=1, parent="0002")
 
 
+@pytest.mark.endtoend
 def test_each_trial_trains_its_rung_epochs_on_the_rungs_schedule(problem, hyperband):
     tuner, fits = hyperband
     peak = problem[1].learning_rate
@@ -114,6 +115,7 @@ def test_under_a_deadline_a_rungs_first_epoch_is_not_taken_for_its_pace():
     assert not schedule.plan.end_epoch(2, 4.0) and schedule.planned == 3  # 1 s left: no epoch of 4 s fits
 
 
+@pytest.mark.endtoend
 def test_a_promoted_trial_starts_from_its_parents_weights(hyperband):
     tuner, fits = hyperband
     promoted = promoted_trial(tuner)

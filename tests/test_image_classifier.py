@@ -102,6 +102,7 @@ def test_predict_rejects_mismatched_inputs(fitted):
         clf.predict(x_test.astype("float32"))
 
 
+@pytest.mark.endtoend
 def test_tf_data_input_with_int_labels(digits, tiny):
     images, target = digits
     dataset = tf.data.Dataset.from_tensor_slices((images[:500], target[:500])).batch(50)

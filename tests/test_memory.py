@@ -67,6 +67,7 @@ def _measure(digits, directory, trials):
     return rows
 
 
+@pytest.mark.endtoend
 def test_no_traced_graph_outlives_its_trial(digits, tmp_path):
     rows = _measure(digits, tmp_path, 3)
     assert [row[1] for row in rows] == [0, 0, 0]

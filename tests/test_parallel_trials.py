@@ -233,7 +233,9 @@ def _fit_in_thread(clf, x, y):
 def test_two_workers_run_every_trial_once_with_agreed_epochs_within_the_time_limit(digits, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the search's temporary directory goes here
     images, labels = digits
-    time_limit = 30
+    # Room for a trial after the probes to train their epochs whole on a slow machine (at 30 s,
+    # every later trial could be cut short by the time limit before any trained them all).
+    time_limit = 45
     clf = ImageSearchClassifier(**_tiny(epochs=None, max_trials=None, time_limit=time_limit, parallel_trials=2))
     clf.fit(images[:300], labels[:300])
     assert clf.search_role_ == "chief"

@@ -309,6 +309,7 @@ def _assert_predicts_consistently(clf, x, y):
     assert np.all(np.isfinite(probabilities)) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
 
 
+@pytest.mark.endtoend
 @FEW
 @given(problem=valid_image_problems())
 def test_accepted_images_fit_and_predict_one_known_class_per_sample(problem):
@@ -418,6 +419,7 @@ def valid_text_problems(draw):
     return texts, (labels if draw(st.booleans()) else (np.arange(n) % 2))
 
 
+@pytest.mark.endtoend
 @settings(FEW, max_examples=2)
 @given(problem=valid_text_problems())
 def test_accepted_texts_fit_and_predict_one_known_class_per_sample(problem):

@@ -53,7 +53,7 @@ def test_the_concurrent_trials_come_from_the_environment(monkeypatch):
             concurrent_trials_from_environment()
 
 
-@pytest.mark.parametrize("covers_setup, probe_epochs", [(False, 2), (True, DEFAULT_TRIAL_EPOCHS)])
+@pytest.mark.parametrize("covers_setup, probe_epochs", [(False, 2), pytest.param(True, DEFAULT_TRIAL_EPOCHS, marks=pytest.mark.endtoend)])
 def test_a_sized_search_trains_every_trial_the_probes_epochs(problem, tmp_path, monkeypatch,  # noqa: F811
                                                              covers_setup, probe_epochs):
     space, hypermodel, data = problem
