@@ -127,7 +127,7 @@ def check_images(x, name="x"):
         bad = np.count_nonzero(~np.isfinite(x))
         if bad:
             raise ValueError(f"{name} contains {bad} NaN or infinite pixel values; clean or drop those images.")
-        largest = float(np.max(np.abs(x)))
+        largest = max(float(x.max()), -float(x.min()))  # no copy of a large array, as abs() would make
         if largest > MAX_PIXEL_MAGNITUDE:
             raise ValueError(f"{name} has pixel values up to {largest:.3g} in magnitude, beyond the "
                              f"{MAX_PIXEL_MAGNITUDE:.0e} the model's float32 normalisation can hold: rescale the "

@@ -22,6 +22,7 @@ from __future__ import annotations
 import statistics
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
@@ -57,8 +58,6 @@ def _numeric_part(model):
         return model
     for layer in model.layers:
         if layer.input is not None and getattr(layer.input, "dtype", None) == "string" and layer.output.dtype != "string":
-            import keras
-
             return keras.Model(layer.output, model.output)
     raise ValueError(f"{model.name} takes strings and no layer turns them into numbers: nothing to count.")
 
