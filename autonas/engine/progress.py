@@ -2,6 +2,7 @@
 import sys
 
 from autonas.oracles.halving import PARENT
+from autonas.oracles.pareto import constraint_violation, objectives_of
 
 
 def speaker(verbose):
@@ -23,9 +24,18 @@ def format_seconds(seconds):
     return f"{hours}h{minutes:02d}m"
 
 
+def _value(name, value):
+    """A metric as a progress line shows it: scores to 4 decimals, counts with thousands separators."""
+    if name.startswith("val_"):
+        return f"{value:.4f}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 class TrialProgress:
     """Prints `trial 3/10 | <architecture> | val_accuracy 0.9650 | 4 epochs | 12s | 4m10s left`
-    (a promoted trial's epochs read `4 epochs on from trial 1`).
+    (a promoted trial's epochs read `4 epochs on from trial 1`; with several objectives each
+    one's value, e.g. `val_accuracy 0.9650, latency_ms 1.3`; a trial over a cost limit reads
+    `over the limits (params 206,186)`).
 
     Args:
         max_trials: total trials planned, or None when only the time limit ends the search.
@@ -43,11 +53,15 @@ class TrialProgress:
 
     def __call__(self, tuner, trial):
         self.done += 1
-        objective = tuner.oracle.objective.name
+        objectives = [o.name for o in objectives_of(tuner.oracle.objective)]
         count = f"trial {self.done}" + (f"/{self.max_trials}" if self.max_trials else "")
         parts = [count, self.describe(trial.hyperparameters)]
-        if trial.metrics.exists(objective):
-            parts.append(f"{objective} {trial.metrics.get_last_value(objective):.4f}")
+        metric = trial.metrics.get_last_value
+        if constraint_violation(trial) > 0:
+            costs = ", ".join(f"{name} {_value(name, metric(name))}" for name in ("params", "latency_ms"))
+            parts.append(f"over the limits ({costs})")
+        elif all(trial.metrics.exists(name) for name in objectives):
+            parts.append(", ".join(f"{name} {_value(name, metric(name))}" for name in objectives))
         else:
             last_line = (trial.message or "").strip().splitlines()[-1:] or [""]
             parts.append(f"{trial.status}: {last_line[0][:80]}")

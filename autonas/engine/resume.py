@@ -50,7 +50,7 @@ FORMAT = 2  # 2: the configuration's seed is the one the search ran with (1: the
 # Named as the classifier's parameters where there is one.
 CHECKED = ("task", "oracle", "seed", "operations", "num_blocks", "cell_types", "search_filters", "search_normal_cells",
            "dropout", "epochs", "optimizer", "learning_rate", "batch_size", "global_batch_size", "warm_start",
-           "successive_halving", "num_classes", "train_size", "validation_size")
+           "successive_halving", "num_classes", "train_size", "validation_size", "objective")
 
 
 def record_path(directory, project_name):
@@ -120,10 +120,11 @@ def recorded_seed(directory, project_name, overwrite):
 
 
 def search_configuration(*, task, oracle, seed, space, hypermodel, epochs, batch_size, global_batch_size, warm_start,
-                         data, halving=None):
+                         data, halving=None, objective=None):
     """The settings of a search that a resumed search must share (see `CHECKED`), as JSON reads
     them back: `task` names the classifier, `seed` is the one the search runs with, the rest are
-    the search's own arguments (`halving`: its `SuccessiveHalving`, None for none)."""
+    the search's own arguments (`halving`: its `SuccessiveHalving`, None for none; `objective`:
+    its `SearchObjective`, None for validation accuracy alone)."""
     configuration = {
         "task": task,
         "oracle": oracle if isinstance(oracle, str) else f"{type(oracle).__module__}.{type(oracle).__qualname__}",
@@ -144,6 +145,7 @@ def search_configuration(*, task, oracle, seed, space, hypermodel, epochs, batch
         "num_classes": hypermodel.num_classes,
         "train_size": data.train_size,
         "validation_size": data.validation_size,
+        "objective": None if objective is None else objective.configuration(),
     }
     return json.loads(json.dumps(configuration))  # as it reads back from the file
 

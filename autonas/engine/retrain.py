@@ -71,10 +71,13 @@ def search_share(one_shot, retrain):
 
 @dataclasses.dataclass
 class Retrained:
-    """The final model and the `NetworkSize` it was retrained at (None: the best trial's model, kept)."""
+    """The final model and the `NetworkSize` it was retrained at (None: the best trial's model,
+    kept); `epochs`: all the epochs its weights trained, those of the trial it went on from
+    included (None: the kept trial's)."""
 
     model: keras.Model
     size: NetworkSize | None
+    epochs: int | None = None
 
 
 def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_size, deadline=None,
@@ -125,7 +128,8 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
         size, model, planned = pick_one_shot_size(
             train, sizes, samples, batch_size=batch_size, wanted=wanted,
             needed=lambda size: least_epochs(size, hypermodel.size, final_epochs, epochs))
-        return Retrained(train(model, size, planned, min_epochs=1, most_epochs=wanted), size if retrain else None)
+        model = train(model, size, planned, min_epochs=1, most_epochs=wanted)
+        return Retrained(model, size if retrain else None, train.epochs_trained)
     for size in sizes:
         keras.backend.clear_session()
         model = train.build(size)
@@ -143,8 +147,8 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
         if affordable >= least_epochs(size, hypermodel.size, final_epochs, fewest):
             if goes_on:
                 say(f"going on from trial {best.trial_id}'s weights ({epochs} epochs trained)")
-            return Retrained(train(model, size, affordable, min_epochs=fewest, most_epochs=final_epochs),
-                             size if retrain else None)
+            model = train(model, size, affordable, min_epochs=fewest, most_epochs=final_epochs)
+            return Retrained(model, size if retrain else None, train.epochs_trained + (epochs if goes_on else 0))
     say("not enough time left to retrain; keeping the best trial's model")
     return Retrained(outcome.tuner.load_model(best), None)
 
@@ -161,6 +165,7 @@ class RetrainRun:
         self.strategy = strategy
         self.say = say
         self.verbose = verbose
+        self.epochs_trained = 0  # by the last call
 
     def build(self, size):
         with strategy_scope(self.strategy):
@@ -186,12 +191,23 @@ class RetrainRun:
                                 anneal_per_batch=True, stop_within_epoch=True, most_epochs=most_epochs)
         callbacks = [schedule, *retraining_callbacks(self.callbacks)]
         with graph_rewrites_off():
-            fit_history(model, self.batches, epochs=most_epochs, callbacks=callbacks, strategy=self.strategy,
-                        verbose=2 if self.verbose == 2 else 0)
+            history = fit_history(model, self.batches, epochs=most_epochs, callbacks=callbacks,
+                                  strategy=self.strategy, verbose=2 if self.verbose == 2 else 0)
+        self.epochs_trained = len(history.get("loss", ()))
         if spans_workers(self.strategy):  # Keras cannot predict under it: a copy outside it predicts
             trained, model = model, self.hypermodel.build_genotype(self.genotype, size=size)
             model.set_weights(trained.get_weights())
         return model
+
+
+def train_architecture(genotype, hypermodel, batches, *, size, epochs, strategy=None, verbose=1):
+    """`genotype`'s model at `size`, trained from scratch on `batches` for `epochs` epochs,
+    without a time limit: another point of a search's Pareto front trained as its winner was."""
+    strategy = make_strategy(strategy)
+    train = RetrainRun(genotype, hypermodel, batches, deadline=Deadline(None), strategy=strategy,
+                       say=speaker(verbose), verbose=verbose)
+    keras.backend.clear_session()
+    return train(train.build(size), size, epochs, min_epochs=epochs, most_epochs=epochs)
 
 
 def pick_one_shot_size(train, sizes, samples, *, batch_size, wanted, needed):
@@ -253,7 +269,8 @@ def _epochs_that_fit(best, final_model, data, seconds_left):
     if seconds_left is None:
         return math.inf
     metric = best.metrics.get_last_value
-    growth = max(1.0, final_model.count_params() / max(metric("params"), 1.0))
+    trained_params = metric("trained_params") if best.metrics.exists("trained_params") else metric("params")
+    growth = max(1.0, final_model.count_params() / max(trained_params, 1.0))
     epoch_seconds = metric("epoch_seconds")
     # The epochs this trial ran (a Hyperband rung's: from its parent's epochs on).
     setup = max(metric("seconds") - metric("epochs") * epoch_seconds, 0.0) * growth

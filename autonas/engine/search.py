@@ -29,20 +29,24 @@ from autonas.cluster.roles import Cluster
 from autonas.distribute.multi_worker_strategy import agreed, spans_workers, worker_index
 from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import CosineEpochs, Deadline
+from autonas.engine.costs import TrialCosts
+from autonas.engine.objectives import COSTS, VIOLATION, SearchObjective
 from autonas.engine.progress import TrialProgress, speaker
 from autonas.engine.resume import check_resume, record_path, recorded_seed, search_configuration
 from autonas.engine.search_lock import search_lock
 from autonas.engine.trial_epochs import TrialEpochs, fixed_trial_epochs
-from autonas.engine.tuner import SearchTuner
+from autonas.engine.tuner import SearchTuner, untrained
 from autonas.oneshot import ONE_SHOT_NAMES, OneShotResult, one_shot_leaderboard, run_one_shot
 from autonas.oracles import ORACLE_NAMES, make_oracle
 from autonas.oracles.halving import PARENT, make_halving, trained_epochs
+from autonas.oracles.pareto import objectives_of
 from autonas.space.genotype import Genotype
 from autonas.space.hypermodel import CellSearchSpace
 from autonas.space.operations import operations_for_rank
 from autonas.space.published import PUBLISHED_CELLS
 from autonas.space.starting_cells import starting_cells
 
+# What a search optimises by default (`autonas.engine.objectives`).
 OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
 # Trials of a search with neither `max_trials` nor a time limit.
 DEFAULT_MAX_TRIALS = 10
@@ -84,7 +88,7 @@ def is_one_shot(oracle):
 
 
 def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm_start=(), space=None,
-                 parallel_trials=1, strategy_argument=None, successive_halving=None):
+                 parallel_trials=1, strategy_argument=None, successive_halving=None, objective=None):
     """Refuse, before any data is read or anything trained, a search that cannot run as asked.
 
     Raises:
@@ -96,7 +100,8 @@ def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm
             `parallel_trials` above 1 with what cannot run side by side
             (`autonas.cluster.local.check_parallel_trials`; `strategy_argument` is the
             distribution strategy as the user gave it); `successive_halving` with a one-shot
-            search or an Oracle instance (which brings its own rungs, or none).
+            search or an Oracle instance (which brings its own rungs, or none); an `objective`
+            (`SearchObjective`) with costs for a one-shot search.
     """
     if not (isinstance(oracle, keras_tuner.Oracle) or oracle in SEARCH_NAMES):
         raise ValueError(f"oracle must be one of {SEARCH_NAMES} or a keras_tuner.Oracle, got {oracle!r}.")
@@ -112,6 +117,10 @@ def check_search(oracle, *, strategy, seed, directory, has_validation_data, warm
                          f"{oracle if isinstance(oracle, str) else type(oracle).__name__!r}: a one-shot search trains "
                          "no separate trials, and an Oracle instance is used as given (pass "
                          "keras_tuner.oracles.HyperbandOracle for keras-tuner's rungs).")
+    if objective is not None and objective.costs and is_one_shot(oracle):
+        raise ValueError(f"oracle={oracle!r} scores architectures with shared weights and measures no costs: "
+                         f"objective={list(objective.names)} and cost limits work with oracle='evolution' (Pareto "
+                         "selection), 'reinforce', 'random' or a keras_tuner.Oracle.")
     if warm_start and is_one_shot(oracle):
         raise ValueError(f"warm_start works with oracle='evolution' or 'reinforce', not {oracle!r}: a one-shot "
                          "search starts from the whole space.")
@@ -194,7 +203,7 @@ def search_directory(directory, strategy=None):
 def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=None, seed=None, max_trials=None,
                warm_start=None, project_name="search", overwrite=False, strategy=None, batch_size=128,
                one_shot_learning_rate=None, task="search", verbose=1, cluster=None, successive_halving=None,
-               callbacks=()):
+               callbacks=(), objective=None, cost_size=None):
     """Search `space` for the best architecture on `data`.
 
     Args:
@@ -226,6 +235,12 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
             (by name) also promotes its best trials to train longer (`autonas.oracles.halving`).
         callbacks: Keras callbacks for every trial, copied per trial as keras-tuner does
             (`autonas.kt_internals.trial_callbacks`); a one-shot search's supernet takes none.
+        objective: a `SearchObjective` (accuracy against serving costs, cost limits); None:
+            validation accuracy alone. With costs, each trial measures them before training
+            (one over a limit is not trained), and the winner is the most accurate trial within
+            the limits (trial searches only).
+        cost_size: the `NetworkSize` costs are measured at (the returned model's); None: the
+            search size.
 
     Returns:
         A `SearchOutcome`.
@@ -250,11 +265,12 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
                           seed=seed, max_trials=max_trials, warm_start=warm_start, project_name=project_name,
                           overwrite=overwrite, strategy=strategy, batch_size=batch_size, task=task, verbose=verbose,
                           cluster=cluster or Cluster.from_environment(), halving=make_halving(successive_halving),
-                          callbacks=callbacks)
+                          callbacks=callbacks, objective=objective or SearchObjective(), cost_size=cost_size)
 
 
 def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadline, seed, max_trials, warm_start,
-                   project_name, overwrite, strategy, batch_size, task, verbose, cluster, halving, callbacks):
+                   project_name, overwrite, strategy, batch_size, task, verbose, cluster, halving, callbacks,
+                   objective, cost_size):
     """A search with a keras-tuner Oracle, training every trial (see `run_search`).
 
     In a chief/worker search (keras-tuner's KERASTUNER_* variables, `autonas.cluster`) the chief
@@ -265,7 +281,7 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     steps_batch = global_batch_size(batch_size, strategy)
     configuration = search_configuration(task=task, oracle=oracle, seed=seed, space=space, hypermodel=hypermodel,
                                          epochs=epochs, batch_size=batch_size, global_batch_size=steps_batch,
-                                         warm_start=warm_start, data=data, halving=halving)
+                                         warm_start=warm_start, data=data, halving=halving, objective=objective)
     # Before anything is written: a project resumed with a changed configuration is refused. The
     # chief records the configuration; a worker follows the oracle the chief serves (and, started
     # by `parallel_trials`, holds a stand-in for an Oracle instance, recorded under another name).
@@ -274,7 +290,7 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     if max_trials is None and deadline.seconds is None:
         max_trials = DEFAULT_MAX_TRIALS
     initial_values = [space.values(warm_start_genotype(entry)) for entry in warm_start or ()]
-    oracle = make_oracle(oracle, objective=OBJECTIVE, max_trials=max_trials, seed=seed,
+    oracle = make_oracle(oracle, objective=objective.keras_tuner(), max_trials=max_trials, seed=seed,
                          hyperparameters=space.hyperparameters(), initial_values=initial_values or None,
                          successive_halving=halving)
     progress = None
@@ -284,9 +300,10 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
                                  describe=lambda hp: space.declare(hp.copy()).summary())
     fixed_epochs = fixed_trial_epochs(epochs)
     trial_epochs = TrialEpochs(epochs, deadline, concurrent=cluster.concurrent_trials)
+    costs = TrialCosts(objective, samples=latency_samples(data), size=cost_size) if objective.costs else None
     tuner = SearchTuner(hypermodel, oracle, deadline=deadline, trial_epochs=trial_epochs, on_trial_done=progress,
                         cluster=cluster, directory=directory, project_name=project_name, overwrite=overwrite,
-                        distribution_strategy=strategy)
+                        distribution_strategy=strategy, costs=costs)
     # A trial that would run past the deadline (in practice the first, before any pace is known)
     # shortens its schedule to end on time; `trial_epochs` re-plans it per trial.
     tuner.search(data.train, validation_data=data.validation, epochs=fixed_epochs, verbose=0,
@@ -295,10 +312,11 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     if cluster.is_worker:
         return SearchOutcome(genotype=None, score=None, leaderboard=None, tuner=tuner, role=role,
                              worker_trials=[trial.trial_id for trial in tuner.finished_trials])
-    best_trials = tuner.oracle.get_best_trials(1)
-    if not best_trials:
-        raise RuntimeError(_no_trial_message(tuner))
-    best = best_trials[0]
+    # keras-tuner's best trial is by its score: a MultiObjective's is a sum of unlike units.
+    best = objective.best(tuner.oracle.trials.values()) if objective.costs else next(
+        iter(tuner.oracle.get_best_trials(1)), None)
+    if best is None:
+        raise RuntimeError(_no_trial_message(tuner, objective))
     # A promoted trial trained from its parent's epochs on: the winner had them all.
     best_epochs = trained_epochs(best)
     return SearchOutcome(genotype=space.declare(best.hyperparameters.copy()), score=float(best.score),
@@ -310,7 +328,8 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
 def trial_leaderboard(tuner, space):
     """Every trial of `tuner`'s search as a DataFrame (architecture, score, params, epochs trained,
     seconds, status, the trial a promoted one went on from), best first."""
-    return _leaderboard(tuner.oracle.trials.values(), tuner.oracle.objective.name, space)
+    # Several objectives: the score is the first one's (accuracy), not keras-tuner's sum.
+    return _leaderboard(tuner.oracle.trials.values(), objectives_of(tuner.oracle.objective)[0].name, space)
 
 
 def directory_leaderboard(directory, project_name=None):
@@ -358,25 +377,44 @@ def directory_leaderboard(directory, project_name=None):
 
 
 def _leaderboard(trials, objective, space):
+    """One row per trial; the serving costs and the constraint violation as columns when the
+    trials measured them (a trial over a limit was not trained: its score is NaN)."""
+    trials = list(trials)
+    extra = [name for name in (*COSTS[1:], VIOLATION) if any(t.metrics.exists(name) for t in trials)]
     rows = []
     for trial in trials:
         metric = trial.metrics.get_last_value
         rows.append({
             "trial": trial.trial_id,
             "architecture": str(space.declare(trial.hyperparameters.copy())),
-            "score": metric(objective) if trial.metrics.exists(objective) else np.nan,
+            "score": metric(objective) if trial.metrics.exists(objective) and not untrained(trial) else np.nan,
             "params": int(metric("params")) if trial.metrics.exists("params") else pd.NA,
             "epochs": int(metric("epochs")) if trial.metrics.exists("epochs") else pd.NA,
             "seconds": metric("seconds") if trial.metrics.exists("seconds") else np.nan,
             "status": str(trial.status),
             "from_trial": trial.hyperparameters.values.get(PARENT) or pd.NA,
+            **{name: metric(name) if trial.metrics.exists(name) else np.nan for name in extra},
         })
     frame = pd.DataFrame(rows, columns=["trial", "architecture", "score", "params", "epochs", "seconds", "status",
-                                        "from_trial"])
+                                        "from_trial", *extra])
     return frame.sort_values("score", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
 
 
-def _no_trial_message(tuner):
+def latency_samples(data, count=8):
+    """A few raw validation inputs, as the model takes them, for timing its calls."""
+    inputs = next(iter(data.validation.unbatch().take(count).batch(count)))[0]
+    return inputs.numpy()
+
+
+def _no_trial_message(tuner, objective):
+    over = [t for t in tuner.oracle.trials.values() if untrained(t)]
+    if over and len(over) == len([t for t in tuner.oracle.trials.values() if t.metrics.exists("epochs")]):
+        smallest = min(over, key=lambda t: t.metrics.get_last_value(VIOLATION))
+        costs = ", ".join(f"{name} {smallest.metrics.get_last_value(name):,.6g} (limit {limit:,.6g})"
+                          for name, limit in objective.limits.items())
+        return (f"No architecture tried was within the limits: the closest, trial {smallest.trial_id}, has {costs}. "
+                "Raise the limit, or shrink the network (final_filters, final_normal_cells, num_blocks, or "
+                "operations without parameters).")
     messages = [t.message for t in tuner.oracle.trials.values() if t.message]
     detail = (f" Last failure:\n{messages[-1]}" if messages else
               " The time limit ended before the first trial: raise time_limit (a trial on this data takes longer), "

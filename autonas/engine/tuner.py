@@ -11,6 +11,7 @@ import keras
 import keras_tuner
 
 from autonas.engine.budget import CosineEpochs, Deadline
+from autonas.engine.objectives import ACCURACY, VIOLATION
 from autonas.cluster.roles import Cluster
 from autonas.distribute.strategies import strategy_scope
 from autonas.engine.gradient_registry import released_custom_gradients
@@ -20,6 +21,7 @@ from autonas.engine.user_callbacks import write_validation_scores
 from autonas.engine.graph_rewrites import graph_rewrites_off
 from autonas.distribute.multi_worker_strategy import agreed, check_same_trial, evaluate_scores, fit_history, spans_workers
 from autonas.oracles.halving import EPOCHS, INITIAL_EPOCH, PARENT
+from autonas.oracles.pareto import constraint_violation
 from autonas.kt_internals import trial_callbacks
 from autonas.oracles.recovery import write_json_atomically
 
@@ -87,6 +89,11 @@ def is_rung(hyperparameters):
     return EPOCHS in hyperparameters.values
 
 
+def untrained(trial):
+    """Whether `trial` was over a cost limit, so never trained (it has no weights, no pace)."""
+    return constraint_violation(trial) > 0
+
+
 class SearchTuner(keras_tuner.Tuner):
     """Runs trials for any keras-tuner Oracle and HyperModel, under an optional deadline.
 
@@ -94,6 +101,10 @@ class SearchTuner(keras_tuner.Tuner):
     parameter count, the epochs it trained, the wall-clock seconds of the whole trial and of its
     last epoch. Before each new trial the tuner checks that an
     average trial still fits before `deadline`; if not, the search ends with the trials so far.
+
+    With `costs` (`autonas.engine.costs.TrialCosts`) a trial first measures what its
+    architecture costs to serve, before training: one over a limit is not trained, and reports
+    its costs, accuracy 0 and its `constraint_violation` (`autonas.engine.objectives`).
 
     Under `keras_tuner.oracles.HyperbandOracle`, or an autonas oracle's successive halving
     (`autonas.oracles.halving`), a trial trains its rung instead (`trial_rung`):
@@ -121,14 +132,16 @@ class SearchTuner(keras_tuner.Tuner):
             read them, `autonas.engine.trial_epochs`); None: every trial trains the `epochs`
             given to `search`.
         on_trial_done: optional callback `f(tuner, trial)` after each trial (progress output).
+        costs: a `TrialCosts` measuring each trial's serving costs, or None (none measured).
         cluster: this process's part in a chief/worker search; None: `Cluster.from_environment()`.
         **tuner_kwargs: keras-tuner Tuner arguments (directory, project_name, overwrite,
             distribution_strategy, ...).
     """
 
     def __init__(self, hypermodel, oracle, *, deadline=None, trial_epochs=None, on_trial_done=None, cluster=None,
-                 **tuner_kwargs):
+                 costs=None, **tuner_kwargs):
         self.cluster = cluster or Cluster.from_environment()
+        self.costs = costs
         # Before keras-tuner's constructor, which restores a resumed project's state into it.
         self.trial_epochs = trial_epochs
         if self.cluster.is_worker:
@@ -186,7 +199,7 @@ class SearchTuner(keras_tuner.Tuner):
         """Mean wall time of finished trials (0 before the first); a worker knows only its own."""
         trials = self.finished_trials if self.cluster.is_worker else self.oracle.trials.values()
         seconds = [t.metrics.get_last_value("seconds") for t in trials
-                   if t.metrics.exists("seconds")]
+                   if t.metrics.exists("seconds") and not untrained(t)]
         return sum(seconds) / len(seconds) if seconds else 0.0
 
     def strategy_scope(self):
@@ -198,6 +211,9 @@ class SearchTuner(keras_tuner.Tuner):
         check_same_trial(self.distribution_strategy, trial.hyperparameters.values)
         keras.backend.clear_session()
         gc.collect()
+        costs = {} if self.costs is None else self.costs.measure(self.hypermodel, trial.hyperparameters)
+        if costs.get(VIOLATION, 0.0) > 0:  # over a limit: training it would be wasted
+            return self._with_objective({**costs, ACCURACY: 0.0, "epochs": 0.0, "seconds": time.monotonic() - start})
         if self.cluster.is_worker and self.trial_epochs is not None:
             self.trial_epochs.agree(read_agreed_epochs(self.project_dir))
         cover_setup = self.trial_epochs is not None and self.trial_epochs.probe_covers_setup
@@ -232,11 +248,20 @@ class SearchTuner(keras_tuner.Tuner):
         metrics = {name: float(values[-1]) for name, values in history.items()}
         metrics.update({f"val_{name}": float(value) for name, value in scores.items()})
         metrics["epochs"] = float(len(timer.durations))  # trained in this trial (a rung: from its initial epoch)
-        metrics["params"] = float(model.count_params())
+        metrics["params"] = metrics["trained_params"] = float(model.count_params())
+        metrics.update(costs)  # the costs of the model `fit` returns ("params" at its size)
         metrics["epoch_seconds"] = timer.steady_epoch_seconds()
         metrics["seconds"] = time.monotonic() - start
         if self.trial_epochs is not None and not from_oracle:
             self.trial_epochs.trial_done(len(timer.durations))
+        return self._with_objective(metrics)
+
+    def _with_objective(self, metrics):
+        """`metrics` with a keras-tuner `MultiObjective`'s own value (its sum, which keras-tuner
+        requires of a returned dict: its `Tuner` adds it to the histories it scores)."""
+        objective = self.oracle.objective
+        if getattr(objective, "objectives", None) and objective.name not in metrics:
+            metrics[objective.name] = objective.get_value(metrics)
         return metrics
 
     def get_state(self):
@@ -284,7 +309,7 @@ class SearchTuner(keras_tuner.Tuner):
         """On the chief: the first completed trial's epochs become the search's (the probe's,
         `autonas.engine.trial_epochs`), for the workers to read before their next trial."""
         completed = trial.status == keras_tuner.engine.trial.TrialStatus.COMPLETED
-        if not completed or is_rung(trial.hyperparameters) or not trial.metrics.exists("epochs"):
+        if not completed or is_rung(trial.hyperparameters) or not trial.metrics.exists("epochs") or untrained(trial):
             return
         with self._agreeing:
             if self.trial_epochs.sizing:

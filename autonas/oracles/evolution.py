@@ -1,7 +1,8 @@
 """Regularized (aging) evolution as a keras-tuner Oracle (Real et al., 2019, AmoebaNet)."""
 import numpy as np
 
-from autonas.oracles.pareto import crowding_distances, non_dominated_ranks, objectives_of, trial_values
+from autonas.oracles.pareto import (constraint_violation, crowding_distances, non_dominated_ranks, objectives_of,
+                                    trial_values)
 from autonas.oracles.base import AutonasOracle
 
 DEFAULT_POPULATION_SIZE = 20
@@ -25,6 +26,9 @@ class RegularizedEvolutionOracle(AutonasOracle):
     within their front (NSGA-II's order, Deb et al. 2002, inside aging evolution), instead of
     keras-tuner's sum of the objectives, which can only find the front's convex hull and
     weighs accuracy against, say, parameters by their units. `pareto=False` keeps the sum.
+    A member over its search's limits (a `constraint_violation` metric above 0) loses every
+    tournament to a member within them, and to one less over (constrained domination, as in
+    NSGA-II).
 
     It never proposes a configuration already tried: a duplicate child is re-drawn; after
     `max_collisions` duplicates in a row the untried neighbours of the best members are
@@ -135,17 +139,21 @@ class RegularizedEvolutionOracle(AutonasOracle):
         return None
 
     def _fitness(self):
-        """Per member of the population, a key that sorts better members higher: the reward, or
-        with `pareto` (minus the Pareto rank, crowding distance) within the population."""
+        """Per member of the population, a key that sorts better members higher: minus its
+        constraint violation, then the reward, or with `pareto` minus the Pareto rank and the
+        crowding distance among the members within the limits."""
+        violations = [-m.get("violation", 0.0) for m in self.population]
         if not self.pareto:
-            return [(m["reward"],) for m in self.population]
-        points = np.array([m["objectives"] for m in self.population], dtype=float)
-        ranks = np.array(non_dominated_ranks(points))
-        crowding = np.zeros(len(points))
-        for rank in set(ranks.tolist()):
-            front = np.flatnonzero(ranks == rank)
-            crowding[front] = crowding_distances(points[front])
-        return list(zip((-ranks).tolist(), crowding.tolist()))
+            return [(v, m["reward"]) for v, m in zip(violations, self.population)]
+        feasible = np.flatnonzero(np.array(violations) == 0)
+        points = np.array([self.population[i]["objectives"] for i in feasible], dtype=float)
+        ranks = np.full(len(self.population), len(self.population))  # over a limit: below every front
+        crowding = np.zeros(len(self.population))
+        ranks[feasible] = non_dominated_ranks(points)
+        for rank in set(ranks[feasible].tolist()):
+            front = feasible[ranks[feasible] == rank]
+            crowding[front] = crowding_distances(points[ranks[feasible] == rank])
+        return list(zip(violations, (-ranks).tolist(), crowding.tolist()))
 
     def _tournament(self):
         k = min(self.sample_size, len(self.population))
@@ -191,6 +199,8 @@ class RegularizedEvolutionOracle(AutonasOracle):
         member = {"trial_id": trial.trial_id, "values": values, "reward": reward, "born": self._births}
         if self.pareto:
             member["objectives"] = list(trial_values(self.objective, trial))
+        if constraint_violation(trial) > 0:  # absent within the limits, as before limits existed
+            member["violation"] = constraint_violation(trial)
         self.population.append(member)
         self._births += 1
         while len(self.population) > self.population_size:

@@ -16,6 +16,16 @@ from __future__ import annotations
 
 import numpy as np
 
+# A trial's metric of how far it is over the limits of its search (0 within them): a search
+# with limits reports it (`autonas.engine.objectives`), and the oracles rank a trial over a
+# limit below every trial within them, as NSGA-II's constrained domination does.
+VIOLATION = "constraint_violation"
+
+
+def constraint_violation(trial):
+    """`trial`'s `VIOLATION` metric, 0.0 when it has none (a search without limits)."""
+    return float(trial.metrics.get_last_value(VIOLATION)) if trial.metrics.exists(VIOLATION) else 0.0
+
 
 def oriented_values(objective, metrics):
     """The row of `objective`'s metrics in `metrics` (a name -> value mapping), each negated

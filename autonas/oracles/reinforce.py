@@ -1,6 +1,14 @@
 """An RNN controller trained by policy gradient, as a keras-tuner Oracle (NAS-RL / NASNet)."""
+import math
+
 from autonas.oracles.base import AutonasOracle
+from autonas.oracles.pareto import constraint_violation, objectives_of, trial_values
 from autonas.oracles.controller import DEFAULT_ENTROPY_WEIGHT, DEFAULT_LEARNING_RATE, INACTIVE, LSTMController
+
+
+# MnasNet's exponent w of a cost ratio in the reward accuracy x (cost / reference)^w: a model
+# twice as costly as the reference must be about 5% more accurate to earn the same reward.
+COST_EXPONENT = -0.07
 
 
 class ReinforceOracle(AutonasOracle):
@@ -9,7 +17,12 @@ class ReinforceOracle(AutonasOracle):
     The controller (`LSTMController`) emits one decision per hyperparameter of the space, in
     the space's order: `Choice` and `Boolean` directly, `Int`/`Float` over a discretisation
     (`SpaceEncoding`); a decision whose conditional scope is inactive is skipped. The reward is
-    the trial's score, negated when the objective is minimised. Updates follow REINFORCE with
+    the trial's score, negated when the objective is minimised; with several objectives (a
+    keras-tuner `MultiObjective`), MnasNet's soft-constrained product (Tan et al., 2019,
+    `COST_EXPONENT`): the maximised objectives (accuracy) times each minimised one's ratio to its
+    value in the first trial learned from, raised to -0.07, instead of keras-tuner's sum of
+    unlike units. A trial over its search's limits was not trained and scores accuracy 0, so its
+    reward is 0 (MnasNet's hard constraint). Updates follow REINFORCE with
     an exponential-moving-average baseline and an entropy bonus, or PPO's clipped surrogate
     (`algorithm="ppo"`).
 
@@ -107,6 +120,8 @@ class ReinforceOracle(AutonasOracle):
         # Finished trials waiting for a full batch: [[decisions, reward, log_prob], ...].
         self.buffer = []
         self._next_initial = 0
+        # With several objectives: each minimised one's value in the first trial learned from.
+        self.reference_costs = {}
 
     # -- proposing ---------------------------------------------------------------------------
 
@@ -154,6 +169,21 @@ class ReinforceOracle(AutonasOracle):
 
     # -- learning ----------------------------------------------------------------------------
 
+    def reward(self, trial):
+        objectives = objectives_of(self.objective)
+        if len(objectives) == 1:
+            return super().reward(trial)
+        if constraint_violation(trial) > 0:
+            return 0.0  # not trained: no accuracy, and no reference for the costs
+        reward = 1.0
+        for single, value in zip(objectives, trial_values(self.objective, trial)):
+            if single.direction == "max":
+                reward *= value
+            else:  # the value was negated to orient it
+                reference = self.reference_costs.setdefault(single.name, -value)
+                reward *= (max(-value, 1e-12) / max(reference, 1e-12)) ** COST_EXPONENT
+        return reward if math.isfinite(reward) else 0.0
+
     def learn(self, trial, reward):
         entry = self.pending.pop(trial.trial_id, None)
         if entry is None:
@@ -185,6 +215,7 @@ class ReinforceOracle(AutonasOracle):
             "pending": self.pending,
             "buffer": self.buffer,
             "next_initial": self._next_initial,
+            "reference_costs": self.reference_costs,
         }
 
     def restore_strategy_state(self, state):
@@ -192,3 +223,4 @@ class ReinforceOracle(AutonasOracle):
         self.pending = {k: dict(v) for k, v in state["pending"].items()}
         self.buffer = [list(b) for b in state["buffer"]]
         self._next_initial = int(state["next_initial"])
+        self.reference_costs = dict(state.get("reference_costs", {}))

@@ -155,15 +155,18 @@ class CellHyperModel(keras_tuner.HyperModel):
 
     def count_params(self, genotype, *, size=None):
         """Parameters of `genotype`'s classifier at `size` (default: the search size), uncompiled."""
+        return self.network(genotype, size=size).count_params()
+
+    def network(self, genotype, *, size=None):
+        """`genotype`'s classifier at `size` (default: the search size), uncompiled: for
+        counting and timing, not training."""
         inputs, features = self.inputs_builder()
         return build_classifier(genotype, inputs=inputs, features=features, num_classes=self.num_classes,
-                                size=size or self.size).count_params()
+                                size=size or self.size)
 
     def build_genotype(self, genotype, *, size=None):
         """A compiled model for `genotype` at `size` (default: the search size)."""
-        inputs, features = self.inputs_builder()
-        model = build_classifier(genotype, inputs=inputs, features=features, num_classes=self.num_classes,
-                                 size=size or self.size)
+        model = self.network(genotype, size=size)
         model.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         # Creating the optimizer's slots now, outside `fit`, spares the first training step a

@@ -8,6 +8,7 @@ inputs are validated and preprocessed (`_prepare_fit_data`, `_check_predict_inpu
 """
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -22,10 +23,12 @@ from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.data.labels import check_labels, check_scored_labels
 from autonas.data.pipeline import check_validation_split
 from autonas.engine.budget import Deadline
-from autonas.engine.retrain import retrain_best, search_share
+from autonas.engine.objectives import SearchObjective
+from autonas.engine.retrain import retrain_best, search_share, train_architecture
 from autonas.engine.search import check_search, is_one_shot, run_search, search_directory, search_seed
 from autonas.engine.user_callbacks import check_callbacks
 from autonas.export import export_saved_model, jsonable_classes
+from autonas.oracles.halving import trained_epochs
 from autonas.space.hypermodel import CellHyperModel, CellSearchSpace
 from autonas.space.network import NetworkSize, default_reductions
 from autonas.tasks.parameters import check_parameters
@@ -44,6 +47,10 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         model_: the fitted Keras model (raw inputs in, class probabilities out).
         input_spec_: shape, dtype and normalisation statistics of the inputs.
         leaderboard_: every trial or derived candidate as a DataFrame (see `leaderboard()`).
+        pareto_front_: the trials no other trial within the limits beats on every objective,
+            as leaderboard rows, most accurate first (with `objective="val_accuracy"`: the
+            best); `select` or `export(trial=...)` turns any of them into the model.
+        selected_trial_: the trial whose architecture `model_` has (None after a one-shot search).
         search_history_: per-epoch statistics of a one-shot search (controller entropy, mean
             reward, ...) as a DataFrame; None after a trial search.
         retrained_size_: the `NetworkSize` the winner was retrained at; None when the best
@@ -63,7 +70,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
-                 distribution_strategy=None, parallel_trials=1, successive_halving=False):
+                 distribution_strategy=None, parallel_trials=1, successive_halving=False, objective="val_accuracy",
+                 max_params=None, max_latency_ms=None, latency_batch_size=None):
         self.max_trials = max_trials
         self.epochs = epochs
         self.final_epochs = final_epochs
@@ -88,6 +96,10 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.distribution_strategy = distribution_strategy
         self.parallel_trials = parallel_trials
         self.successive_halving = successive_halving
+        self.objective = objective
+        self.max_params = max_params
+        self.max_latency_ms = max_latency_ms
+        self.latency_batch_size = latency_batch_size
 
     def __sklearn_tags__(self):
         """scikit-learn's tags (read by its estimator checks and meta-estimators): a fixed `seed`
@@ -125,6 +137,23 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         return CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
                                rank=self.rank, reduction_cell=reduction_cell)
 
+    def _search_objective(self):
+        return SearchObjective.from_parameters(self.objective, max_params=self.max_params,
+                                               max_latency_ms=self.max_latency_ms,
+                                               latency_batch_size=self.latency_batch_size)
+
+    def _hypermodel(self, spec, classes):
+        """The search-size network builder for inputs of `spec` and `classes`."""
+        # Networks on short sequences have no reduction cells, so there is none to search.
+        space = self._search_space(reduction_cell=default_reductions(spec.spatial_shape) > 0)
+        return CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
+                              size=NetworkSize(filters=self.search_filters, normal_cells=self.search_normal_cells,
+                                               dropout=self.dropout),
+                              optimizer=self.optimizer, learning_rate=self.learning_rate)
+
+    def _final_size(self):
+        return NetworkSize(filters=self.final_filters, normal_cells=self.final_normal_cells, dropout=self.dropout)
+
     def fit(self, x, y=None, *, validation_split=0.2, validation_data=None, callbacks=None):
         """Search architectures on `x, y`, then retrain the best one on all the data.
 
@@ -149,6 +178,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             RuntimeError: when no trial completed.
         """
         time_limit = self._check_params()
+        objective = self._search_objective()
         if validation_data is None:
             check_validation_split(validation_split)
         strategy = make_strategy(self.distribution_strategy)
@@ -158,19 +188,16 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                      has_validation_data=validation_data is not None, warm_start=self.warm_start,
                      # the space with both cells: the search drops the one the data don't need
                      space=self._search_space(reduction_cell=True), parallel_trials=parallel_trials,
-                     strategy_argument=self.distribution_strategy, successive_halving=self.successive_halving)
+                     strategy_argument=self.distribution_strategy, successive_halving=self.successive_halving,
+                     objective=objective)
         refuse_sparse(x, type(self).__name__)
         y = column_labels(y)
         seed = search_seed(self.seed, directory=self.directory, project_name=self.project_name,
                            overwrite=self.overwrite, strategy=strategy)
         data, spec, classes = self._prepare_fit_data(x, y, validation_split, validation_data, seed,
                                                      global_batch_size(self.batch_size, strategy))
-        # Networks on short sequences have no reduction cells, so there is none to search.
-        space = self._search_space(reduction_cell=default_reductions(spec.spatial_shape) > 0)
-        hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
-                                    size=NetworkSize(filters=self.search_filters, normal_cells=self.search_normal_cells,
-                                                     dropout=self.dropout),
-                                    optimizer=self.optimizer, learning_rate=self.learning_rate)
+        hypermodel = self._hypermodel(spec, classes)
+        space = hypermodel.space
         deadline = Deadline(time_limit)
         search_deadline = deadline.sub(search_share(is_one_shot(self.oracle), self.retrain))
         inputs = {"x": x, "y": y, "validation_split": validation_split, "validation_data": validation_data}
@@ -185,18 +212,22 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                      overwrite=self.overwrite, strategy=strategy, batch_size=self.batch_size,
                                      one_shot_learning_rate=self.learning_rate, task=type(self).__name__,
                                      verbose=self.verbose, cluster=cluster,
-                                     successive_halving=self.successive_halving, callbacks=callbacks)
+                                     successive_halving=self.successive_halving, callbacks=callbacks,
+                                     objective=objective,
+                                     # costs are the returned model's: at the final size when it retrains
+                                     cost_size=self._final_size() if self.retrain else None)
             if not outcome.is_worker:
-                final_size = NetworkSize(filters=self.final_filters, normal_cells=self.final_normal_cells,
-                                         dropout=self.dropout)
-                retrained = retrain_best(outcome, hypermodel, data, final_size=final_size,
+                retrained = retrain_best(outcome, hypermodel, data, final_size=self._final_size(),
                                          final_epochs=self.final_epochs, batch_size=self.batch_size,
                                          deadline=deadline, strategy=strategy, retrain=self.retrain,
                                          verbose=self.verbose, callbacks=callbacks)
-        self._set_learned(outcome, retrained, classes, spec, deadline)
+        self._set_learned(outcome, retrained, classes, spec, deadline, objective)
+        # For `select`: what to retrain another architecture on, as the winner was (references,
+        # not copies; dropped when the estimator is pickled).
+        self._fit_inputs = {**inputs, "seed": seed}
         return self
 
-    def _set_learned(self, outcome, retrained, classes, spec, deadline):
+    def _set_learned(self, outcome, retrained, classes, spec, deadline, objective):
         """Every learned attribute, in one place (documented in the class docstring)."""
         self.search_role_ = outcome.role
         self.search_seconds_ = deadline.elapsed
@@ -208,10 +239,19 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.best_score_ = outcome.score
         self.leaderboard_ = outcome.leaderboard
         self.search_history_ = None if outcome.one_shot is None else pd.DataFrame(outcome.one_shot.history)
+        self.pareto_front_ = objective.front(outcome.leaderboard) if outcome.best_trial is not None else \
+            outcome.leaderboard.head(1)
+        self.selected_trial_ = None if outcome.best_trial is None else outcome.best_trial.trial_id
         self.model_ = retrained.model
         self.retrained_size_ = retrained.size
         self.classes_ = classes
         self.input_spec_ = spec
+        # Per trained trial: its architecture and epochs, for `select`.
+        scored = set(self.leaderboard_["trial"][self.leaderboard_["score"].notna()])
+        self._trials = {} if outcome.tuner is None else {
+            t.trial_id: (outcome.tuner.hypermodel.space.declare(t.hyperparameters.copy()), trained_epochs(t))
+            for t in outcome.tuner.oracle.trials.values() if t.trial_id in scored}
+        self._retrained_epochs = retrained.epochs
 
     # ----------------------------------------------------------------- use
     def _check_fitted(self):
@@ -249,13 +289,74 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "leaderboard_")
         return self.leaderboard_.copy()
 
-    def export(self, path, *, overwrite=False):
-        """Write a TF SavedModel serving raw inputs -> class probabilities, plus `autonas.json`
-        (classes, genotype, input spec). See `autonas.export.export_saved_model`."""
+    def select(self, trial, x=None, y=None):
+        """Make trial `trial`'s architecture the fitted model, e.g. another point of
+        `pareto_front_`: trained from scratch as the winner was, without a time limit: at the
+        size and for the epochs of the winner's retraining, on training + validation data; or,
+        when the winner was its trial's own model (`retrain=False`, or no time to retrain), at
+        the search size for the epochs `trial` trained, on the training data.
+
+        Args:
+            trial: a trial id of `leaderboard_` with a score.
+            x, y: the data `fit` was given; None: the same objects, which the estimator keeps
+                a reference to until it is pickled.
+
+        Returns:
+            self, with `model_`, `best_genotype_`, `best_score_` and `selected_trial_` of `trial`.
+
+        Raises:
+            ValueError: `trial` is not a scored trial, or the fit data are needed and gone.
+        """
         self._check_fitted()
+        trial = str(trial)
+        if trial not in getattr(self, "_trials", {}):
+            raise ValueError(f"trial {trial!r} is not a trained trial of this search; choose one of "
+                             f"{sorted(getattr(self, '_trials', {}))} (pareto_front_ lists the front's).")
+        genotype, epochs = self._trials[trial]
+        if trial == self.selected_trial_:
+            return self
+        inputs = dict(getattr(self, "_fit_inputs", None) or {})
+        if x is not None:
+            inputs.update(x=x, y=y)
+        if "x" not in inputs:
+            raise ValueError("select trains the architecture on the data fit was given, and this estimator no longer "
+                             "holds them (it was pickled): pass them, select(trial, x, y).")
+        data, spec, classes = self._prepare_fit_data(inputs["x"], inputs["y"], inputs["validation_split"],
+                                                     inputs["validation_data"], inputs["seed"],
+                                                     global_batch_size(self.batch_size, make_strategy(
+                                                         self.distribution_strategy)))
+        hypermodel = self._hypermodel(spec, classes)
+        kept = self.retrained_size_ is None  # the winner was its trial's model: so is this one
+        size = hypermodel.size if kept else self.retrained_size_
+        model = train_architecture(genotype, hypermodel, data.train if kept else data.full, size=size,
+                                   epochs=epochs if kept else self._retrained_epochs,
+                                   strategy=self.distribution_strategy, verbose=self.verbose)
+        self.model_ = model
+        self.best_genotype_ = genotype
+        self.best_score_ = float(self.leaderboard_.set_index("trial").loc[trial, "score"])
+        self.selected_trial_ = trial
+        return self
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object's is the instance's own __dict__
+        state.pop("_fit_inputs", None)  # the user's data: references while fitted, not part of a pickle
+        return state
+
+    def export(self, path, *, overwrite=False, trial=None):
+        """Write a TF SavedModel serving raw inputs -> class probabilities, plus `autonas.json`
+        (classes, genotype, input spec). See `autonas.export.export_saved_model`.
+
+        `trial`: export that trial's architecture instead (`select` on a copy: this estimator
+        keeps its model)."""
+        self._check_fitted()
+        if trial is not None and str(trial) != self.selected_trial_:
+            other = copy.copy(self)  # through `__getstate__`, which leaves the data references out
+            other._fit_inputs = getattr(self, "_fit_inputs", None)
+            return other.select(trial).export(path, overwrite=overwrite)
         metadata = {
             "classes": jsonable_classes(self.classes_),
             "genotype": self.best_genotype_.to_dict(),
+            "trial": getattr(self, "selected_trial_", None),
             "inputs": self.input_spec_.to_dict(),
             "signature": "serve",
             "outputs": "class probabilities, columns ordered as classes",

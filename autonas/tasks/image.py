@@ -85,10 +85,22 @@ class ImageSearchClassifier(SearchClassifier):
             "evolution", "reinforce" or "random"). False (default): every trial trains the same
             epochs; at the benchmark budgets rungs were behind on digits and CIFAR-10 and ahead
             on Fashion-MNIST (docs/results.md, "Successive halving against the default").
+        objective: what the search optimises: "val_accuracy" (default), or a list of it and
+            serving costs, e.g. ["val_accuracy", "latency_ms"], traded off as a Pareto front
+            (`pareto_front_`): "params", "flops" (of one sample's forward pass), "latency_ms"
+            (median milliseconds of one call on one sample, on this machine) and
+            "batch_latency_ms" (on `latency_batch_size` samples). With costs, every trial
+            measures them all, on the model `fit` returns for it (the final size when it
+            retrains), before training; evolution selects by Pareto rank, reinforce rewards
+            MnasNet's accuracy x (cost ratio)^-0.07 (docs/search-strategies.md, "Accuracy
+            against cost").
+        max_params, max_latency_ms: limits on the returned model's parameters and latency (one
+            sample); an architecture over one is not trained, and never returned.
+        latency_batch_size: a batch size to time the model at as well ("batch_latency_ms").
 
     Learned attributes, set by `fit` and described in `SearchClassifier`: classes_,
     best_genotype_, best_score_, model_ (raw pixels in, probabilities out), input_spec_,
-    leaderboard_, search_history_, retrained_size_, search_seconds_, search_role_,
+    leaderboard_, pareto_front_, selected_trial_, search_history_, retrained_size_, search_seconds_, search_role_,
     trial_workers_ (trial id -> the worker, "worker0", ..., that ran it).
 
     Example:

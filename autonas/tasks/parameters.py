@@ -46,6 +46,7 @@ def check_parameters(estimator):
     make_halving(estimator.successive_halving)
     if estimator.verbose not in (0, 1, 2, False, True):
         raise ValueError(f"verbose must be 0, 1 or 2, got {estimator.verbose!r}.")
+    estimator._search_objective()  # objective, max_params, max_latency_ms, latency_batch_size
     if isinstance(estimator.oracle, keras_tuner.Oracle):
         check_oracle_space(estimator.oracle, estimator._search_space(reduction_cell=True))
     return parse_duration(estimator.time_limit)

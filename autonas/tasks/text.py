@@ -46,7 +46,8 @@ class TextSearchClassifier(SearchClassifier):
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,
-                 distribution_strategy=None, parallel_trials=1, successive_halving=False, max_vocabulary=20000,
+                 distribution_strategy=None, parallel_trials=1, successive_halving=False, objective="val_accuracy",
+                 max_params=None, max_latency_ms=None, latency_batch_size=None, max_vocabulary=20000,
                  sequence_length=None, embedding_dim=64):
         super().__init__(max_trials=max_trials, epochs=epochs, final_epochs=final_epochs, time_limit=time_limit,
                          oracle=oracle, seed=seed, directory=directory, overwrite=overwrite, verbose=verbose,
@@ -55,7 +56,8 @@ class TextSearchClassifier(SearchClassifier):
                          final_filters=final_filters, final_normal_cells=final_normal_cells,
                          optimizer=optimizer, learning_rate=learning_rate, dropout=dropout, warm_start=warm_start,
                          distribution_strategy=distribution_strategy, parallel_trials=parallel_trials,
-                         successive_halving=successive_halving)
+                         successive_halving=successive_halving, objective=objective, max_params=max_params,
+                         max_latency_ms=max_latency_ms, latency_batch_size=latency_batch_size)
         self.max_vocabulary = max_vocabulary
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
