@@ -11,7 +11,7 @@ quiet_command_line_start()  # only as `autonas ...`, `python -m autonas` or when
 
 from autonas import layers  # registers the custom layers for keras.saving.load_model
 from autonas.oracles import RegularizedEvolutionOracle, ReinforceOracle
-from autonas.plots import plot_cell, plot_one_shot, plot_search  # matplotlib is imported only when drawing
+from autonas.plots import plot_cell, plot_front, plot_one_shot, plot_search  # matplotlib is imported only when drawing
 from autonas.space import (
     AMOEBANET_A,
     DARTS_V2,
@@ -49,6 +49,7 @@ __all__ = [
     "TextSearchClassifier",
     "layers",
     "plot_cell",
+    "plot_front",
     "plot_one_shot",
     "plot_search",
 ]

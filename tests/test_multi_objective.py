@@ -109,3 +109,19 @@ def test_select_refuses_an_unknown_trial_and_missing_data(tiny, digits):
     del clf._fit_inputs  # as after pickling
     with pytest.raises(ValueError, match=r"pass them, select\(trial, x, y\)"):
         clf.select("other")
+
+
+@pytest.mark.parametrize("oracle", ["random", "reinforce", "bayesian"])
+def test_every_trial_oracle_searches_with_costs_and_a_limit(tiny, digits, oracle):
+    import keras_tuner
+
+    x, y = digits
+    if oracle == "bayesian":  # any keras-tuner Oracle: it gets keras-tuner's MultiObjective
+        oracle = keras_tuner.oracles.BayesianOptimizationOracle(max_trials=3, seed=0, objective=[
+            keras_tuner.Objective("val_accuracy", "max"), keras_tuner.Objective("params", "min")])
+    clf = ImageSearchClassifier(**{**tiny, "max_trials": 3, "epochs": 1, "final_epochs": 1, "retrain": False},
+                                oracle=oracle, objective=["val_accuracy", "params"], max_params=MAX_PARAMS).fit(x, y)
+    board = clf.leaderboard()
+    assert len(board) == 3 and {"flops", "latency_ms", VIOLATION} <= set(board.columns)
+    assert clf.model_.count_params() <= MAX_PARAMS
+    assert clf.selected_trial_ in set(clf.pareto_front_["trial"])

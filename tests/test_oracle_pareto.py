@@ -31,10 +31,11 @@ def test_fitness_orders_by_rank_then_crowding():
     # (score, -size): three on the front (two ends and a crowded middle), one dominated.
     rows = [(1.0, -9.0), (0.5, -5.0), (0.9, -8.9), (0.4, -6.0), (0.0, -1.0)]
     oracle.population = [{"values": {}, "reward": 0.0, "objectives": list(r)} for r in rows]
-    fitness = oracle._fitness()
-    assert [f[0] for f in fitness] == [0, 0, 0, -1, 0]
-    assert np.isinf(fitness[0][1]) and np.isinf(fitness[4][1])
-    assert fitness[1][1] > fitness[2][1]  # the lonely middle before the one beside an end
+    fitness = oracle._fitness()  # (-violation, -rank, crowding); none is over a limit
+    assert [f[0] for f in fitness] == [0] * 5
+    assert [f[1] for f in fitness] == [0, 0, 0, -1, 0]
+    assert np.isinf(fitness[0][2]) and np.isinf(fitness[4][2])
+    assert fitness[1][2] > fitness[2][2]  # the lonely middle before the one beside an end
     assert max(range(5), key=lambda i: fitness[i]) in (0, 4)
 
 

@@ -14,7 +14,7 @@ from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 import autonas  # noqa: E402
-from autonas import ImageSearchClassifier, plot_cell, plot_one_shot, plot_search  # noqa: E402
+from autonas import ImageSearchClassifier, plot_cell, plot_front, plot_one_shot, plot_search  # noqa: E402
 from autonas.oneshot import OneShotResult  # noqa: E402
 from autonas.space import PUBLISHED_CELLS, Block, Cell, Genotype  # noqa: E402
 
@@ -215,4 +215,39 @@ def test_import_autonas_needs_no_matplotlib():
 
 
 def test_autonas_exports_the_plots():
-    assert {"plot_search", "plot_cell", "plot_one_shot"} <= set(autonas.__all__)
+    assert {"plot_search", "plot_cell", "plot_one_shot", "plot_front"} <= set(autonas.__all__)
+
+
+def _costed_search():
+    """A fitted classifier's face for `plot_front`: five trials, one over max_params (not trained)."""
+    rows = [("0", np.nan, 5000, 0, 4.0), ("1", 0.90, 900, 3, 0.0), ("2", 0.80, 100, 3, 0.0), ("3", 0.85, 950, 3, 0.0),
+            ("4", 0.70, 100, 3, 0.0)]
+    board = pd.DataFrame([{"trial": t, "architecture": "a", "score": score, "params": params, "flops": 10.0 * params,
+                           "latency_ms": params / 1000, "epochs": epochs, "seconds": 1.0, "status": "COMPLETED",
+                           "from_trial": pd.NA, "constraint_violation": violation}
+                          for t, score, params, epochs, violation in rows])
+    search = ImageSearchClassifier(objective=["val_accuracy", "params"], max_params=1000)
+    search.leaderboard_, search.selected_trial_ = board, "1"
+    return search
+
+
+def test_front_plot_draws_every_trained_trial_the_front_the_fitted_model_and_the_limit(tmp_path):
+    figure = plot_front(_costed_search())
+    (ax,) = figure.axes
+    offsets = {c.get_label(): c.get_offsets() for c in ax.collections}
+    assert len(offsets["trial"]) == 4  # trial 0 was over the limit: never trained, not drawn
+    assert sorted(map(tuple, offsets["Pareto front"])) == [(100.0, 0.8), (900.0, 0.9)]
+    assert [tuple(p) for p in offsets["fitted model (trial 1)"]] == [(900.0, 0.9)]
+    assert [line.get_xdata()[0] for line in ax.lines if line.get_label() == "max_params"] == [1000]
+    assert "1 over the limits" in ax.get_title()
+    figure.savefig(tmp_path / "front.png")
+    assert (tmp_path / "front.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_front_plot_refuses_a_search_without_costs_or_an_unmeasured_cost():
+    search = _costed_search()
+    with pytest.raises(ValueError, match="cost must be one the search measured"):
+        plot_front(search, "batch_latency_ms")
+    search.leaderboard_ = _leaderboard()
+    with pytest.raises(ValueError, match="measured no costs"):
+        plot_front(search)

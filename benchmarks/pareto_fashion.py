@@ -1,0 +1,108 @@
+"""Accuracy against latency on the Fashion-MNIST subset: the front a search finds, each point exported.
+
+One `ImageSearchClassifier(objective=["val_accuracy", "latency_ms"], time_limit=...)` fit with
+the defaults otherwise; then up to `--points` trials of its `pareto_front_` (its ends and
+points between, by latency) are exported with `clf.export(path, trial=...)`, each retrained as
+the winner was. Every exported SavedModel is loaded back with plain `tf.saved_model.load` and
+measured as it serves: test accuracy on the 2,000 test images, and the median milliseconds of
+its `serve` call on 1 and on 128 images (after warm-up calls), on this machine.
+
+    python benchmarks/pareto_fashion.py --time-limit 600 --points 4 --plot docs/images/front.png
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from datasets import load_fashion  # noqa: E402
+
+
+def spread(front, count):
+    """Up to `count` rows of `front` (sorted by latency): both ends and points evenly between."""
+    front = front.sort_values("latency_ms").reset_index(drop=True)
+    if len(front) <= count:
+        return front
+    picks = sorted({int(round(i)) for i in np.linspace(0, len(front) - 1, count)})
+    return front.iloc[picks].reset_index(drop=True)
+
+
+def served_latency_ms(serve, images, batch, repeats=50, warmup=5):
+    import tensorflow as tf
+
+    batch_images = tf.constant(images[np.arange(batch) % len(images)])
+    for _ in range(warmup):
+        serve(batch_images).numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        serve(batch_images).numpy()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=600, help="seconds for the fit (default 600)")
+    parser.add_argument("--points", type=int, default=4, help="front points to export (default 4)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plot", help="also draw the front (autonas.plot_front) to this file")
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    from autonas import ImageSearchClassifier
+
+    split = load_fashion(seed=args.seed)
+    print(split.description, flush=True)
+    started = time.monotonic()
+    clf = ImageSearchClassifier(objective=["val_accuracy", "latency_ms"], time_limit=args.time_limit,
+                                seed=args.seed, verbose=1)
+    clf.fit(split.x_train, split.y_train)
+    fit_seconds = time.monotonic() - started
+    board = clf.leaderboard()
+    print(f"\nfit: {fit_seconds:.0f} s for a {args.time_limit:.0f} s limit; {int(board['score'].notna().sum())} trials "
+          f"trained, {len(clf.pareto_front_)} on the front; fitted model: trial {clf.selected_trial_}", flush=True)
+    if args.plot:
+        from autonas import plot_front
+
+        plot_front(clf, "latency_ms").savefig(args.plot, dpi=100)
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        for _, point in spread(clf.pareto_front_, args.points).iterrows():
+            path = os.path.join(directory, f"trial_{point.trial}")
+            started = time.monotonic()
+            clf.export(path, trial=point.trial)
+            export_seconds = time.monotonic() - started
+            serve = tf.saved_model.load(path).serve
+            probabilities = np.concatenate([serve(tf.constant(split.x_test[i:i + 500])).numpy()
+                                            for i in range(0, len(split.x_test), 500)])
+            rows.append({
+                "trial": point.trial, "architecture": point.architecture, "val_accuracy": point.score,
+                "params": int(point.params), "flops": int(point.flops), "search_latency_ms": point.latency_ms,
+                "test_accuracy": float(np.mean(clf.classes_[probabilities.argmax(axis=1)] == split.y_test)),
+                "served_ms_1": served_latency_ms(serve, split.x_test, 1),
+                "served_ms_128": served_latency_ms(serve, split.x_test, 128),
+                "retrain_s": export_seconds,
+            })
+            print(f"exported trial {point.trial} in {export_seconds:.0f} s", flush=True)
+    print("\n| trial | val acc (search) | params | MFLOPs | latency in search (ms) | test acc (exported) | "
+          "served, 1 image (ms) | served, 128 images (ms) | retrain + export (s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['trial']} | {row['val_accuracy']:.4f} | {row['params']:,} | {row['flops'] / 1e6:.1f} | "
+              f"{row['search_latency_ms']:.2f} | {row['test_accuracy']:.4f} | {row['served_ms_1']:.2f} | "
+              f"{row['served_ms_128']:.1f} | {row['retrain_s']:.0f} |")
+    print("\narchitectures:")
+    for row in rows:
+        print(f"  trial {row['trial']}: {row['architecture']}")
+
+
+if __name__ == "__main__":
+    main()
