@@ -252,7 +252,7 @@ def _contents(directory):
 
 CHANGES = {"epochs": 2, "search_filters": 8, "num_blocks": 2, "operations": ["conv_3x3", "identity"], "batch_size": 16,
            "seed": 3, "oracle": "reinforce", "dropout": 0.5, "optimizer": "sgd", "learning_rate": 0.5,
-           "successive_halving": True}
+           "successive_halving": True, "objective": ["val_accuracy", "params"]}
 
 
 @pytest.mark.parametrize("field", CHANGES)

@@ -10,7 +10,8 @@ scored: the task, the oracle (its name, or the class of an Oracle instance, whos
 configuration the oracle checks itself when it reloads), the seed, the search space
 (operations, blocks, cell types), the proxy network (filters, normal cells, dropout), epochs,
 optimizer, learning rate, batch size per replica and global batch size, warm-start cells,
-successive halving, and what the data look like to the search (classes, training and validation sizes).
+successive halving, what the data look like to the search (classes, training and validation
+sizes), and a search's objectives and cost limits with the network size its costs are measured at.
 
 Not checked, because changing them does not change what a trial is: `max_trials` (a resumed
 search may be extended or cut short), `time_limit` (a budget for this call of `fit`), `verbose`,
@@ -120,11 +121,15 @@ def recorded_seed(directory, project_name, overwrite):
 
 
 def search_configuration(*, task, oracle, seed, space, hypermodel, epochs, batch_size, global_batch_size, warm_start,
-                         data, halving=None, objective=None):
+                         data, halving=None, objective=None, cost_size=None):
     """The settings of a search that a resumed search must share (see `CHECKED`), as JSON reads
     them back: `task` names the classifier, `seed` is the one the search runs with, the rest are
     the search's own arguments (`halving`: its `SuccessiveHalving`, None for none; `objective`:
-    its `SearchObjective`, None for validation accuracy alone)."""
+    its `SearchObjective`, None for validation accuracy alone; `cost_size`: the `NetworkSize`
+    costs are measured at, None for the search size)."""
+    costs = None if objective is None else objective.configuration()
+    if costs is not None:
+        costs["measured_at"] = None if cost_size is None else [cost_size.filters, cost_size.normal_cells]
     configuration = {
         "task": task,
         "oracle": oracle if isinstance(oracle, str) else f"{type(oracle).__module__}.{type(oracle).__qualname__}",
@@ -145,7 +150,7 @@ def search_configuration(*, task, oracle, seed, space, hypermodel, epochs, batch
         "num_classes": hypermodel.num_classes,
         "train_size": data.train_size,
         "validation_size": data.validation_size,
-        "objective": None if objective is None else objective.configuration(),
+        "objective": costs,
     }
     return json.loads(json.dumps(configuration))  # as it reads back from the file
 

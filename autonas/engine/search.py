@@ -281,7 +281,8 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     steps_batch = global_batch_size(batch_size, strategy)
     configuration = search_configuration(task=task, oracle=oracle, seed=seed, space=space, hypermodel=hypermodel,
                                          epochs=epochs, batch_size=batch_size, global_batch_size=steps_batch,
-                                         warm_start=warm_start, data=data, halving=halving, objective=objective)
+                                         warm_start=warm_start, data=data, halving=halving, objective=objective,
+                                         cost_size=cost_size)
     # Before anything is written: a project resumed with a changed configuration is refused. The
     # chief records the configuration; a worker follows the oracle the chief serves (and, started
     # by `parallel_trials`, holds a stand-in for an Oracle instance, recorded under another name).
