@@ -80,7 +80,8 @@ def main():
             started = time.monotonic()
             clf.export(path, trial=point.trial)
             export_seconds = time.monotonic() - started
-            serve = tf.saved_model.load(path).serve
+            loaded = tf.saved_model.load(path)  # kept: `serve` alone would lose its variables
+            serve = loaded.serve
             probabilities = np.concatenate([serve(tf.constant(split.x_test[i:i + 500])).numpy()
                                             for i in range(0, len(split.x_test), 500)])
             rows.append({

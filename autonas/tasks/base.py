@@ -199,6 +199,10 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         hypermodel = self._hypermodel(spec, classes)
         space = hypermodel.space
         deadline = Deadline(time_limit)
+        # A search with costs measures them on the model it will return, and returns that size:
+        # the final size when it retrains without a time limit; else the search size, which a
+        # budgeted retraining goes on from (the final size rarely gets enough epochs on one).
+        cost_size = self._final_size() if self.retrain and time_limit is None else None
         search_deadline = deadline.sub(search_share(is_one_shot(self.oracle), self.retrain))
         inputs = {"x": x, "y": y, "validation_split": validation_split, "validation_data": validation_data}
         retrained = None
@@ -213,11 +217,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                      one_shot_learning_rate=self.learning_rate, task=type(self).__name__,
                                      verbose=self.verbose, cluster=cluster,
                                      successive_halving=self.successive_halving, callbacks=callbacks,
-                                     objective=objective,
-                                     # costs are the returned model's: at the final size when it retrains
-                                     cost_size=self._final_size() if self.retrain else None)
+                                     objective=objective, cost_size=cost_size)
             if not outcome.is_worker:
-                retrained = retrain_best(outcome, hypermodel, data, final_size=self._final_size(),
+                retrained = retrain_best(outcome, hypermodel, data,
+                                         final_size=(cost_size or hypermodel.size) if objective.costs else
+                                         self._final_size(),
                                          final_epochs=self.final_epochs, batch_size=self.batch_size,
                                          deadline=deadline, strategy=strategy, retrain=self.retrain,
                                          verbose=self.verbose, callbacks=callbacks)

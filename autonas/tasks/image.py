@@ -90,8 +90,8 @@ class ImageSearchClassifier(SearchClassifier):
             (`pareto_front_`): "params", "flops" (of one sample's forward pass), "latency_ms"
             (median milliseconds of one call on one sample, on this machine) and
             "batch_latency_ms" (on `latency_batch_size` samples). With costs, every trial
-            measures them all, on the model `fit` returns for it (the final size when it
-            retrains), before training; evolution selects by Pareto rank, reinforce rewards
+            measures them all before training, on the model `fit` returns for it, which is
+            the final size when it retrains without a `time_limit`, else the search size; evolution selects by Pareto rank, reinforce rewards
             MnasNet's accuracy x (cost ratio)^-0.07 (docs/search-strategies.md, "Accuracy
             against cost").
         max_params, max_latency_ms: limits on the returned model's parameters and latency (one
