@@ -98,7 +98,7 @@ def _numeric_part(model):
     raise ValueError(f"{model.name} takes strings and no layer turns them into numbers: nothing to count.")
 
 
-def latency_ms(model, samples, *, batch_size=1, repeats=20, warmup=3):
+def latency_ms(model, samples, *, batch_size=1, repeats=30, warmup=10):
     """Median milliseconds of one call of `model`'s inference function on `batch_size` samples.
 
     Args:
