@@ -411,6 +411,7 @@ def test_a_worker_killed_mid_trial_neither_hangs_the_search_nor_loses_its_trial(
 
 
 @pytest.mark.scaleout
+@pytest.mark.slow  # 55 s; CI runs a chief and two workers in the killed-worker test above
 def test_the_example_runs_every_trial_once_on_two_workers_and_ends_with_the_chiefs_json():
     # The classifier's fit in every role, with evolution; the launcher exits 0 only when the
     # chief and both workers did, and waits for them.
