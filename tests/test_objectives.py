@@ -126,3 +126,39 @@ def test_reinforce_with_one_objective_rewards_the_score():
     oracle = ReinforceOracle(objective=keras_tuner.Objective("val_accuracy", "max"), max_trials=5,
                              hyperparameters=_space(), seed=0)
     assert oracle.reward(make_trial("0", val_accuracy=0.7)) == pytest.approx(0.7)
+
+
+def test_a_promoted_trial_reuses_its_parents_costs_and_others_are_measured():
+    from types import SimpleNamespace
+
+    from autonas.engine.costs import TrialCosts
+    from autonas.engine.tuner import SearchTuner
+
+    objective = SearchObjective.from_parameters(max_params=1000)
+    measured = []
+
+    class Costs(TrialCosts):
+        def measure(self, hypermodel, hyperparameters):
+            measured.append(dict(hyperparameters.values))
+            return {"params": 5.0, "flops": 1.0, "latency_ms": 0.1, VIOLATION: 0.0}
+
+    parent = make_trial("0", val_accuracy=0.9, params=900.0, flops=9.0, latency_ms=2.0, **{VIOLATION: 0.0})
+    tuner = SimpleNamespace(costs=Costs(objective, samples=None), hypermodel=None,
+                            oracle=SimpleNamespace(get_trial={"0": parent}.get))
+    promoted = keras_tuner.engine.trial.Trial(keras_tuner.HyperParameters(), trial_id="1")
+    promoted.hyperparameters.values.update({"op": "a", "tuner/trial_id": "0"})
+    assert SearchTuner._trial_costs(tuner, promoted) == {"params": 900.0, "flops": 9.0, "latency_ms": 2.0,
+                                                         VIOLATION: 0.0}
+    assert measured == []
+    fresh = keras_tuner.engine.trial.Trial(keras_tuner.HyperParameters(), trial_id="2")
+    assert SearchTuner._trial_costs(tuner, fresh)["params"] == 5.0 and len(measured) == 1
+
+
+def test_a_trial_over_a_limit_has_no_weights_to_miss(tmp_path):
+    from autonas.engine.project_files import missing_weights
+
+    for trial_id, violation in (("0", 2.0), ("1", 0.0)):
+        trial = make_trial(trial_id, val_accuracy=0.5, **{VIOLATION: violation})
+        (tmp_path / f"trial_{trial_id}").mkdir()
+        trial.save(str(tmp_path / f"trial_{trial_id}" / "trial.json"))
+    assert [p.split("/")[-2] for p in missing_weights(str(tmp_path))] == ["trial_1"]

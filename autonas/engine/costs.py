@@ -36,8 +36,8 @@ _PROFILER = tf.compat.v1.profiler
 @dataclasses.dataclass
 class TrialCosts:
     """Measures what each trial's architecture costs to serve, on the model `fit` would return
-    for it: built at `size` (the final size when `fit` retrains; None: the trial's own), untrained
-    (costs do not depend on the weights).
+    for it: built at `size` (None: the search size), untrained (costs do not depend on the
+    weights).
 
     Measuring takes a build, a profile and two traced calls: 5-8 s a trial for a 1.2 M-parameter
     NASNet-A network on 8x8 digits on 2 cores; only a search with costs in its objective or
@@ -52,6 +52,11 @@ class TrialCosts:
     objective: object
     samples: np.ndarray
     size: object = None
+
+    @property
+    def metric_names(self):
+        """The metrics `measure` reports."""
+        return self.objective.costs + ((VIOLATION,) if self.objective.limits else ())
 
     def measure(self, hypermodel, hyperparameters):
         """`{cost: value}` for the trial's architecture, with the constraint violation when

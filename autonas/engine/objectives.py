@@ -11,8 +11,8 @@ one of them, maximised) and any of the serving costs in `COSTS` (minimised); `ma
   (which adds accuracy to milliseconds);
 - the Pareto front: the feasible trials no other feasible trial beats on every objective.
 
-Costs are those of the model `fit` returns for the architecture (at the final size when it
-retrains, `autonas.engine.costs.TrialCosts`), so that a limit holds for the returned model.
+Costs are those of the model `fit` returns for the architecture (`autonas.engine.costs.TrialCosts`),
+so that a limit holds for the returned model.
 
 Example:
     >>> objective = SearchObjective.from_parameters(["val_accuracy", "latency_ms"], max_params=100_000)
@@ -38,9 +38,8 @@ ACCURACY = "val_accuracy"
 # operations of one sample's forward pass, median milliseconds of one call on one sample and,
 # when `latency_batch_size` is given, on a batch of that many.
 COSTS = ("params", "flops", "latency_ms", "batch_latency_ms")
-# `VIOLATION`, how far a trial is over its limits, is 0 within them, else the sum of each cost's
-# relative excess (cost / limit - 1).
-# The classifiers' limit parameters and the cost each bounds.
+# The classifiers' limit parameters and the cost each bounds. A trial's `VIOLATION` is 0 within
+# them, else the sum of each cost's relative excess (cost / limit - 1).
 LIMITS = {"max_params": "params", "max_latency_ms": "latency_ms"}
 
 

@@ -29,6 +29,8 @@ import tempfile
 
 import keras_tuner
 
+from autonas.oracles.pareto import constraint_violation
+
 WEIGHTS_FILE = "model.weights.h5"  # a trial's trained weights, as `SearchTuner` saves them
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 _ORACLE_KEYS = ("ongoing_trials", "start_order", "end_order", "hyperparameters")
@@ -130,13 +132,13 @@ def check_project_files(project_dir, tuner_id):
 
 
 def missing_weights(project_dir):
-    """Paths of the weights files of completed trials in `project_dir` that are not there."""
+    """Paths of the weights files of completed trials in `project_dir` that are not there (a
+    trial over a cost limit was never trained, and has none to miss)."""
     missing = []
     for path in sorted(glob.glob(os.path.join(glob.escape(project_dir), "trial_*", "trial.json"))):
         with contextlib.suppress(OSError, ValueError):
-            with open(path, encoding="utf-8") as handle:
-                completed = json.load(handle).get("status") == "COMPLETED"
+            trial = keras_tuner.engine.trial.Trial.load(path)
             weights = os.path.join(os.path.dirname(path), WEIGHTS_FILE)
-            if completed and not os.path.exists(weights):
+            if trial.status == "COMPLETED" and constraint_violation(trial) <= 0 and not os.path.exists(weights):
                 missing.append(weights)
     return missing

@@ -30,7 +30,7 @@ from autonas.distribute.multi_worker_strategy import agreed, spans_workers, work
 from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.engine.budget import CosineEpochs, Deadline
 from autonas.engine.costs import TrialCosts
-from autonas.engine.objectives import COSTS, VIOLATION, SearchObjective
+from autonas.engine.objectives import ACCURACY, COSTS, VIOLATION, SearchObjective
 from autonas.engine.progress import TrialProgress, speaker
 from autonas.engine.resume import check_resume, record_path, recorded_seed, search_configuration
 from autonas.engine.search_lock import search_lock
@@ -46,8 +46,8 @@ from autonas.space.operations import operations_for_rank
 from autonas.space.published import PUBLISHED_CELLS
 from autonas.space.starting_cells import starting_cells
 
-# What a search optimises by default (`autonas.engine.objectives`).
-OBJECTIVE = keras_tuner.Objective("val_accuracy", direction="max")
+# What a search optimises by default: validation accuracy (`autonas.engine.objectives`).
+OBJECTIVE = SearchObjective().keras_tuner()
 # Trials of a search with neither `max_trials` nor a time limit.
 DEFAULT_MAX_TRIALS = 10
 SEARCH_NAMES = ORACLE_NAMES + ONE_SHOT_NAMES
@@ -374,7 +374,7 @@ def directory_leaderboard(directory, project_name=None):
             trials.append(keras_tuner.engine.trial.Trial.load(path))
         except (OSError, ValueError):  # a trial file being written by a running search
             continue
-    return _leaderboard(trials, OBJECTIVE.name, space)
+    return _leaderboard(trials, ACCURACY, space)
 
 
 def _leaderboard(trials, objective, space):

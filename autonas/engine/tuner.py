@@ -211,7 +211,7 @@ class SearchTuner(keras_tuner.Tuner):
         check_same_trial(self.distribution_strategy, trial.hyperparameters.values)
         keras.backend.clear_session()
         gc.collect()
-        costs = {} if self.costs is None else self.costs.measure(self.hypermodel, trial.hyperparameters)
+        costs = self._trial_costs(trial)
         if costs.get(VIOLATION, 0.0) > 0:  # over a limit: training it would be wasted
             return self._with_objective({**costs, ACCURACY: 0.0, "epochs": 0.0, "seconds": time.monotonic() - start})
         if self.cluster.is_worker and self.trial_epochs is not None:
@@ -255,6 +255,18 @@ class SearchTuner(keras_tuner.Tuner):
         if self.trial_epochs is not None and not from_oracle:
             self.trial_epochs.trial_done(len(timer.durations))
         return self._with_objective(metrics)
+
+    def _trial_costs(self, trial):
+        """The trial's serving costs (none without `costs`): a promoted trial's are its parent's,
+        the same architecture; any other's are measured."""
+        if self.costs is None:
+            return {}
+        parent = trial.hyperparameters.values.get(PARENT)
+        if parent is not None:
+            metrics = self.oracle.get_trial(parent).metrics
+            if all(metrics.exists(name) for name in self.costs.metric_names):
+                return {name: metrics.get_last_value(name) for name in self.costs.metric_names}
+        return self.costs.measure(self.hypermodel, trial.hyperparameters)
 
     def _with_objective(self, metrics):
         """`metrics` with a keras-tuner `MultiObjective`'s own value (its sum, which keras-tuner

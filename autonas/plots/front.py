@@ -6,7 +6,7 @@ trial circled, and each limit (`max_params`, `max_latency_ms`) as a vertical lin
 """
 from __future__ import annotations
 
-from autonas.engine.objectives import COSTS, LIMITS, SearchObjective
+from autonas.engine.objectives import COSTS, LIMITS, VIOLATION, SearchObjective
 from autonas.plots.figure import new_panels
 from autonas.plots.search import trials_in_order
 
@@ -39,9 +39,7 @@ def plot_front(search, cost=None, axes=None):
     if not measured:
         raise ValueError("This search measured no costs: fit with objective=['val_accuracy', 'latency_ms'] (or "
                          "'params', 'flops'), or a limit such as max_params=, to plot a front.")
-    objective = SearchObjective.from_parameters(search.objective, max_params=search.max_params,
-                                                max_latency_ms=search.max_latency_ms,
-                                                latency_batch_size=search.latency_batch_size)
+    objective = search._search_objective()
     if cost is None:
         cost = next((name for name in objective.names[1:]), "latency_ms")
     if cost not in measured:
@@ -65,7 +63,7 @@ def plot_front(search, cost=None, axes=None):
     ax.set_ylabel("score (validation accuracy)")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
-    over = int((trials["epochs"] == 0).sum()) if "constraint_violation" in trials else 0
+    over = int((trials[VIOLATION] > 0).sum()) if VIOLATION in trials else 0
     ax.set_title(f"{len(trained)} trials trained, {len(front)} on the front"
                  + (f"; {over} over the limits, not trained" if over else ""))
     return figure
