@@ -1,9 +1,9 @@
-"""Accuracy against latency on the Fashion-MNIST subset: the front a search finds, each point exported.
+"""Accuracy against a cost on the Fashion-MNIST subset: the front a search finds, each point exported.
 
-One `ImageSearchClassifier(objective=["val_accuracy", "latency_ms"], time_limit=...)` fit with
-the defaults otherwise; then up to `--points` trials of its `pareto_front_` (its ends and
-points between, by latency) are exported with `clf.export(path, trial=...)`, each retrained as
-the winner was. Every exported SavedModel is loaded back with plain `tf.saved_model.load` and
+One `ImageSearchClassifier(objective=["val_accuracy", cost], time_limit=...)` fit with the
+defaults otherwise (`--cost`: latency_ms, params or flops); then up to `--points` trials of its
+`pareto_front_` (its ends and points between, by latency) are exported with
+`clf.export(path, trial=...)`, each retrained as the winner was. Every exported SavedModel is loaded back with plain `tf.saved_model.load` and
 measured as it serves: test accuracy on the 2,000 test images, and the median milliseconds of
 its `serve` call on 1 and on 128 images (after warm-up calls), on this machine.
 
@@ -52,6 +52,8 @@ def main():
     parser.add_argument("--time-limit", type=float, default=600, help="seconds for the fit (default 600)")
     parser.add_argument("--points", type=int, default=4, help="front points to export (default 4)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cost", default="latency_ms", choices=("latency_ms", "params", "flops"),
+                        help="the objective beside accuracy (default latency_ms)")
     parser.add_argument("--plot", help="also draw the front (autonas.plot_front) to this file")
     args = parser.parse_args()
 
@@ -62,7 +64,7 @@ def main():
     split = load_fashion(seed=args.seed)
     print(split.description, flush=True)
     started = time.monotonic()
-    clf = ImageSearchClassifier(objective=["val_accuracy", "latency_ms"], time_limit=args.time_limit,
+    clf = ImageSearchClassifier(objective=["val_accuracy", args.cost], time_limit=args.time_limit,
                                 seed=args.seed, verbose=1)
     clf.fit(split.x_train, split.y_train)
     fit_seconds = time.monotonic() - started
@@ -72,7 +74,7 @@ def main():
     if args.plot:
         from autonas import plot_front
 
-        plot_front(clf, "latency_ms").savefig(args.plot, dpi=100)
+        plot_front(clf, args.cost).savefig(args.plot, dpi=100)
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         for _, point in spread(clf.pareto_front_, args.points).iterrows():

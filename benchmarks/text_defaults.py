@@ -7,12 +7,23 @@ library's builder, trained with autonas's trainer settings (cosine schedule, bat
 `--epochs`, and scored on the 20% held out. The test splits are never touched: defaults are
 chosen on validation data. Variants (each changes one thing from `base`, the library default):
 
-- `base`: SGD + Nesterov 0.9, lr 0.1, no reduction cells (the default for < 64 tokens),
-  embedding 64, dropout 0.2.
+- `base`: SGD + Nesterov 0.9, lr 0.1 (the text default before heads were searched), no
+  reduction cells (the default for < 64 tokens), embedding 64, dropout 0.2, average pooling.
 - `reduce2`: two reduction cells, the image rule before the text rule existed.
 - `adam3e-3`, `adam1e-2`: Adam at those peak learning rates.
 - `dropout0.5`: dropout 0.5 before the head (Kim 2014's setting).
 - `embed32`, `embed128`: embedding widths.
+- `max`, `attention`: the head pools the cell's positions by their maximum (Kim's
+  max-over-time) or a learned softmax-weighted mean instead of their mean.
+- `fused`: the TF-IDF bag of word 1-2 grams beside the pooled cell, one linear layer over both.
+- `kim`: Kim's CNN as a cell (convolutions of widths 3, 5, 7 side by side) with max pooling.
+- `ngrams`, `ngrams-adam`: the bag of n-grams alone (no cell; a linear model), with SGD and
+  with Adam 3e-3.
+- `adam-max`, `adam-attention`, `adam-kim`, `adam-fused10`, `adam-max-fused10`,
+  `adam-ngrams10`, `adam-ngrams30`: those heads under Adam 3e-3, the number being the n-gram
+  vector's length (`NGRAM_SCALE`; the variants without it use 1).
+- `sklearn-tfidf`: the reference, not a network: scikit-learn's TF-IDF (word 1-2 grams) +
+  `LogisticRegression(max_iter=1000)` fitted on the same 80% and scored on the same 20%.
 
 Data sets (`--data-dir`, as in `text_vs_peers.py`): TREC, SST-2 (train + dev pool), MR
 (`rt-polarity.all`) and Subj (`subj.all`); MR and Subj have no official test split and only
@@ -29,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -55,6 +67,10 @@ class Setting:
     reductions: int = 0
     embedding_dim: int = 64
     dropout: float = 0.2
+    pooling: str = "average"
+    ngrams: str = "none"
+    cell: str = "fixed"  # or "parallel": Kim's convolutions side by side
+    ngram_scale: float = 1.0  # the n-gram vector's length (`autonas.data.text.NGRAM_SCALE`)
 
 
 VARIANTS = {
@@ -65,8 +81,23 @@ VARIANTS = {
     "dropout0.5": Setting(dropout=0.5),
     "embed32": Setting(embedding_dim=32),
     "embed128": Setting(embedding_dim=128),
+    "max": Setting(pooling="max"),
+    "attention": Setting(pooling="attention"),
+    "fused": Setting(ngrams="fused"),
+    "kim": Setting(pooling="max", cell="parallel"),
+    "ngrams": Setting(ngrams="alone"),
+    "ngrams-adam": Setting(ngrams="alone", optimizer="adam", learning_rate=3e-3),
+    "sklearn-tfidf": None,
+    "adam-max": Setting(optimizer="adam", learning_rate=3e-3, pooling="max"),
+    "adam-attention": Setting(optimizer="adam", learning_rate=3e-3, pooling="attention"),
+    "adam-kim": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", cell="parallel"),
+    "adam-fused10": Setting(optimizer="adam", learning_rate=3e-3, ngrams="fused", ngram_scale=10.0),
+    "adam-ngrams10": Setting(optimizer="adam", learning_rate=3e-3, ngrams="alone", ngram_scale=10.0),
+    "adam-ngrams30": Setting(optimizer="adam", learning_rate=3e-3, ngrams="alone", ngram_scale=30.0),
+    "adam-max-fused10": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", ngrams="fused",
+                                ngram_scale=10.0),
 }
-CELL_OPERATIONS = ("conv_3", "conv_5")
+CELL_OPERATIONS = ("conv_3", "conv_5", "conv_7", "identity")
 
 
 def fixed_cell(num_blocks):
@@ -78,6 +109,16 @@ def fixed_cell(num_blocks):
     return Cell.from_blocks(blocks)
 
 
+def sklearn_reference(x_train, y_train, x_val, y_val):
+    """TF-IDF (word 1-2 grams) + logistic regression, as `text_vs_peers.py` runs it."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=1000))
+    return float(pipeline.fit(list(x_train), y_train).score(list(x_val), y_val))
+
+
 def train_once(split, setting, seed, *, epochs, num_blocks, filters):
     """Validation accuracy and seconds of one training of the fixed cell under `setting`."""
     import keras
@@ -87,19 +128,28 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters):
     from autonas.data.pipeline import from_arrays, split_arrays
     from autonas.engine.budget import CosineEpochs
     from autonas.space import CellHyperModel, CellSearchSpace, Genotype, NetworkSize
+    from autonas.space.genotype import NGRAM_BRANCHES, POOLINGS, Head
+    from autonas.space.starting_cells import parallel_cell
 
     classes = fit_classes(split.y_train)
     labels = encode_labels(split.y_train, classes)
     x_train, x_val, y_train, y_val = split_arrays(text_data.check_texts(split.x_train), labels, 0.2, seed)
+    if setting is None:
+        start = time.monotonic()
+        return sklearn_reference(x_train, y_train, x_val, y_val), time.monotonic() - start, None
     spec = text_data.spec_from_texts(x_train, max_vocabulary=20000, sequence_length=None,
                                      embedding_dim=setting.embedding_dim)
     data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=128, seed=seed)
-    cell = fixed_cell(num_blocks)
-    genotype = Genotype(normal=cell, reduce=cell if setting.reductions else None)
-    space = CellSearchSpace(CELL_OPERATIONS, num_blocks=num_blocks, rank=1, reduction_cell=bool(setting.reductions))
+    cell = fixed_cell(num_blocks) if setting.cell == "fixed" else parallel_cell(num_blocks, CELL_OPERATIONS[:3])
+    genotype = Genotype(normal=cell, reduce=cell if setting.reductions else None,
+                        head=Head(pooling=setting.pooling, ngrams=setting.ngrams))
+    space = CellSearchSpace(CELL_OPERATIONS, num_blocks=num_blocks, rank=1, reduction_cell=bool(setting.reductions),
+                            poolings=POOLINGS, ngram_branches=NGRAM_BRANCHES)
     size = NetworkSize(filters=filters, normal_cells=1, reductions=setting.reductions, dropout=setting.dropout)
-    hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes), size=size,
-                                optimizer=setting.optimizer, learning_rate=setting.learning_rate)
+    hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs,
+                                ngrams_builder=functools.partial(spec.build_ngrams, scale=setting.ngram_scale),
+                                num_classes=len(classes), size=size, optimizer=setting.optimizer,
+                                learning_rate=setting.learning_rate)
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     start = time.monotonic()

@@ -49,7 +49,9 @@ def image_classifier(**parameters):
 
 
 def text_classifier(**parameters):
-    return TextSearchClassifier(**{**BUDGET, "operations": ["conv_3"], **parameters})
+    # SGD: the check wants 0.83 training accuracy on its toy rows within BUDGET's epochs, which
+    # Adam's 3e-3 (the default) does not reach so fast; the suite checks the estimator's API.
+    return TextSearchClassifier(**{**BUDGET, "operations": ["conv_3"], "optimizer": "sgd", **parameters})
 
 
 # ----------------------------------------------------------------- the adaptors

@@ -14,6 +14,11 @@ from keras import layers
 
 MIN_SEQUENCE_LENGTH = 8
 MAX_SEQUENCE_LENGTH = 256
+NGRAMS = 2  # the bag-of-n-grams branch reads words and word pairs (TF-IDF over 1-2 grams)
+# The n-gram vector's length. A linear layer over unit-length TF-IDF vectors, where each n-gram
+# holds a small share, needs about 10x the step size of the cells under Adam to train in a
+# trial's few epochs; scaling its input is that step size, for the n-gram weights alone.
+NGRAM_SCALE = 10.0
 _RESERVED_TOKENS = ("", "[UNK]")  # padding and out-of-vocabulary, added by TextVectorization itself
 
 
@@ -65,11 +70,17 @@ class TextInputSpec:
         vocabulary: tokens, most frequent first (without the padding and unknown tokens).
         sequence_length: tokens kept per text (longer texts are cut, shorter ones padded).
         embedding_dim: width of the token embedding.
+        ngram_vocabulary: word 1- and 2-grams for the bag-of-n-grams branch, most frequent
+            first (without the unknown token).
+        idf_weights: the inverse document frequency of each n-gram (Keras gives unknown ones
+            their mean).
     """
 
     vocabulary: tuple
     sequence_length: int
     embedding_dim: int
+    ngram_vocabulary: tuple = ()
+    idf_weights: tuple = ()
 
     def build_inputs(self):
         """`(inputs, features)`: a raw-string Keras Input and the embedded token sequence."""
@@ -80,6 +91,18 @@ class TextInputSpec:
                                     name="embed")(tokens)
         return inputs, features
 
+    def build_ngrams(self, inputs, scale=None):
+        """The bag of word 1- and 2-grams of the raw-string `inputs`: TF-IDF weighted, scaled
+        to unit length (as scikit-learn's `TfidfVectorizer` gives a linear model), then by
+        `scale` (default `NGRAM_SCALE`)."""
+        if not self.ngram_vocabulary:
+            raise ValueError("This text spec has no n-gram vocabulary; build it with spec_from_texts.")
+        counts = layers.TextVectorization(ngrams=NGRAMS, output_mode="tf_idf", vocabulary=list(self.ngram_vocabulary),
+                                          idf_weights=np.asarray(self.idf_weights, "float32"),
+                                          name="ngrams")(inputs)
+        unit = layers.UnitNormalization(name="ngrams_unit")(counts)
+        return layers.Rescaling(NGRAM_SCALE if scale is None else scale, name="ngrams_scale")(unit)
+
     @property
     def spatial_shape(self):
         """The shape the cells see, without channels: one position per token."""
@@ -87,7 +110,7 @@ class TextInputSpec:
 
     def to_dict(self):
         return {"dtype": "string", "shape": [], "sequence_length": self.sequence_length,
-                "vocabulary_size": len(self.vocabulary)}
+                "vocabulary_size": len(self.vocabulary), "ngram_vocabulary_size": len(self.ngram_vocabulary)}
 
     def check(self, x, name="x"):
         return as_string_dataset(check_texts(x, name=name))
@@ -108,7 +131,24 @@ def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, le
         counts = tokenized.row_lengths().numpy()
         sequence_length = int(np.clip(np.ceil(np.percentile(counts, length_percentile)), MIN_SEQUENCE_LENGTH,
                                       MAX_SEQUENCE_LENGTH))
-    return TextInputSpec(vocabulary=vocabulary, sequence_length=int(sequence_length), embedding_dim=int(embedding_dim))
+    ngram_vocabulary, idf_weights = ngram_statistics(texts, max_ngrams=max_vocabulary)
+    return TextInputSpec(vocabulary=vocabulary, sequence_length=int(sequence_length), embedding_dim=int(embedding_dim),
+                         ngram_vocabulary=ngram_vocabulary, idf_weights=idf_weights)
+
+
+def ngram_statistics(texts, *, max_ngrams, batch_size=256):
+    """The `max_ngrams` most frequent word 1- and 2-grams of `texts` and their inverse document
+    frequencies, `log(1 + texts / (1 + texts holding it))` (Keras's TF-IDF weighting), counted
+    here since Keras keeps the weights it adapts private."""
+    adapter = layers.TextVectorization(max_tokens=max_ngrams + 1, ngrams=NGRAMS, output_mode="multi_hot")
+    texts = tf.constant(texts.astype(str))
+    adapter.adapt(texts)
+    vocabulary = tuple(str(token) for token in adapter.get_vocabulary()[1:])  # [UNK] first
+    documents = np.zeros(len(vocabulary) + 1)
+    for start in range(0, int(texts.shape[0]), batch_size):
+        documents += adapter(texts[start:start + batch_size]).numpy().sum(axis=0)
+    idf = np.log1p(int(texts.shape[0]) / (1.0 + documents[1:]))
+    return vocabulary, tuple(float(w) for w in idf)
 
 
 def as_string_dataset(texts, batch_size=256):

@@ -4,7 +4,8 @@ A cell has two inputs (state 0: the output of the cell before the previous one; 
 output of the previous cell) and B blocks. Block b reads two earlier states (any index below
 2 + b), applies one operation to each and adds the results, producing state 2 + b. The cell's
 output concatenates the states listed in `concat` (by default every block output that no other
-block reads, as in NASNet).
+block reads, as in NASNet). A genotype may also fix how the network ends (`Head`: the pooling over
+positions and a bag-of-n-grams branch for texts); without one it ends as every image network does.
 
 Example:
     >>> cell = Cell.from_blocks([Block(0, "sep_conv_3x3", 1, "identity"),
@@ -23,6 +24,14 @@ import numbers
 from typing import Iterable
 
 NUM_CELL_INPUTS = 2
+
+# How a `Head` pools the last cell's positions into one vector: their mean, their maximum (Kim's
+# max-over-time pooling for sentences) or a learned softmax-weighted mean.
+POOLINGS = ("average", "max", "attention")
+# Whether a text network also reads its text as a bag of word 1- and 2-grams (TF-IDF weighted,
+# unit length): not at all, beside the pooled cells ("fused": one linear layer over both), or
+# instead of the cells ("alone": the TF-IDF + logistic regression baseline, as a network).
+NGRAM_BRANCHES = ("none", "fused", "alone")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,23 +117,63 @@ class Cell:
 
 
 @dataclasses.dataclass(frozen=True)
+class Head:
+    """How a network ends after its cells: `pooling` (one of `POOLINGS`) and `ngrams` (one of
+    `NGRAM_BRANCHES`). `Head()` is the end every network had before heads were searched."""
+
+    pooling: str = "average"
+    ngrams: str = "none"
+
+    def __post_init__(self):
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"Head pooling must be one of {POOLINGS}, got {self.pooling!r}.")
+        if self.ngrams not in NGRAM_BRANCHES:
+            raise ValueError(f"Head ngrams must be one of {NGRAM_BRANCHES}, got {self.ngrams!r}.")
+
+    @property
+    def reads_cells(self):
+        """Whether the network uses its cells at all (not when the n-grams stand alone)."""
+        return self.ngrams != "alone"
+
+    def __str__(self):
+        if not self.reads_cells:
+            return "ngrams alone"
+        return f"{self.pooling} pooling" + (" + ngrams" if self.ngrams == "fused" else "")
+
+
+@dataclasses.dataclass(frozen=True)
 class Genotype:
-    """A full architecture: one normal cell and one reduction cell.
+    """A full architecture: one normal cell, one reduction cell, and how the network ends.
 
     `reduce` is None for networks without reduction cells (short sequences): searching a cell
-    the network never builds would only add decisions that change nothing.
+    the network never builds would only add decisions that change nothing. `head` is None for
+    the default end (`Head()`), so genotypes of spaces that do not search it stay as they were.
     """
 
     normal: Cell
     reduce: Cell | None = None
+    head: Head | None = None
+
+    def __post_init__(self):
+        if self.head == Head():  # one form for the default end: equal genotypes compare equal
+            object.__setattr__(self, "head", None)
+
+    @property
+    def ending(self):
+        """The `Head` the network is built with (`Head()` when `head` is None)."""
+        return self.head or Head()
 
     def to_dict(self):
-        return {"normal": self.normal.to_dict(), "reduce": None if self.reduce is None else self.reduce.to_dict()}
+        data = {"normal": self.normal.to_dict(), "reduce": None if self.reduce is None else self.reduce.to_dict()}
+        if self.head is not None:
+            data["head"] = dataclasses.asdict(self.head)
+        return data
 
     @classmethod
     def from_dict(cls, data):
-        reduce = data.get("reduce")
-        return cls(normal=Cell.from_dict(data["normal"]), reduce=None if reduce is None else Cell.from_dict(reduce))
+        reduce, head = data.get("reduce"), data.get("head")
+        return cls(normal=Cell.from_dict(data["normal"]), reduce=None if reduce is None else Cell.from_dict(reduce),
+                   head=None if head is None else Head(**head))
 
     def to_json(self):
         """A JSON string; `Genotype.from_json` restores an equal genotype."""
@@ -144,7 +193,10 @@ class Genotype:
         return tuple(op for cell in self.cells.values() for op in cell.operations)
 
     def __str__(self):
-        return " | ".join(f"{name}: {cell}" for name, cell in self.cells.items())
+        if not self.ending.reads_cells:
+            return f"head: {self.head} (no cells)"
+        text = " | ".join(f"{name}: {cell}" for name, cell in self.cells.items())
+        return text if self.head is None else f"{text} | head: {self.head}"
 
     def plot(self, axes=None):
         """The cells as directed graphs: a matplotlib Figure (`autonas.plots.plot_cell`)."""
@@ -156,6 +208,9 @@ class Genotype:
         """A short one-line form for progress output: operations per cell, abbreviated."""
         text = " ".join(f"{name[0].upper()}[{','.join(_abbreviate(op) for op in cell.operations)}]"
                         for name, cell in self.cells.items())
+        if self.head is not None:
+            text = (f"H[{self.head.pooling[:3]}{',ng' if self.head.ngrams == 'fused' else ''}] {text}"
+                    if self.head.reads_cells else "ngrams alone")
         return text if len(text) <= width else text[: width - 3] + "..."
 
 

@@ -4,6 +4,8 @@ Each cell (normal, reduce) has `num_blocks` blocks; each block declares, in orde
 `<cell>_b<k>_input_a`, `<cell>_b<k>_op_a`, `<cell>_b<k>_input_b`, `<cell>_b<k>_op_b`, all
 `Choice`s, so any keras-tuner oracle (RandomSearch, BayesianOptimization, Hyperband, or autonas's
 own) can search it, and a mutation of one hyperparameter changes one input or one operation.
+A space given more than one n-gram branch or head pooling (texts) declares `head_ngrams` before
+the cells and `head_pooling` after them, the same way.
 
 Example:
     >>> import keras_tuner
@@ -15,10 +17,12 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import keras_tuner
 
-from autonas.space.genotype import NUM_CELL_INPUTS, Block, Cell, Genotype
+from autonas.space.genotype import NGRAM_BRANCHES, NUM_CELL_INPUTS, POOLINGS, Block, Cell, Genotype, Head
 from autonas.space.network import NetworkSize, build_classifier
 from autonas.space.operations import IMAGE_OPERATIONS, check_operations
 
@@ -35,9 +39,14 @@ class CellSearchSpace:
         rank: 2 for images, 1 for sequences.
         reduction_cell: whether to search a reduction cell too; False for networks without
             reductions (see `autonas.space.network.default_reductions`).
+        poolings: the head poolings to search (`autonas.space.genotype.POOLINGS`); one entry
+            fixes it.
+        ngram_branches: the n-gram branches to search (`NGRAM_BRANCHES`; anything but "none"
+            needs a text network).
     """
 
-    def __init__(self, operations=IMAGE_OPERATIONS, num_blocks=4, rank=2, reduction_cell=True):
+    def __init__(self, operations=IMAGE_OPERATIONS, num_blocks=4, rank=2, reduction_cell=True,
+                 poolings=POOLINGS[:1], ngram_branches=NGRAM_BRANCHES[:1]):
         self.operations = tuple(operations)
         check_operations(self.operations, rank)
         if int(num_blocks) < 1:
@@ -45,25 +54,61 @@ class CellSearchSpace:
         self.num_blocks = int(num_blocks)
         self.rank = rank
         self.cell_types = CELL_TYPES if reduction_cell else CELL_TYPES[:1]
+        self.poolings, self.ngram_branches = tuple(poolings), tuple(ngram_branches)
+        for name, chosen, known in (("poolings", self.poolings, POOLINGS),
+                                    ("ngram_branches", self.ngram_branches, NGRAM_BRANCHES)):
+            if not chosen or not set(chosen) <= set(known) or len(set(chosen)) != len(chosen):
+                raise ValueError(f"{name} must list distinct entries of {known}, got {list(chosen)!r}.")
+
+    @property
+    def head_choices(self):
+        """The head decisions this space searches, `{hyperparameter name: options}` (those
+        with more than one option)."""
+        choices = {"head_ngrams": self.ngram_branches, "head_pooling": self.poolings}  # declaration order
+        return {name: options for name, options in choices.items() if len(options) > 1}
 
     @staticmethod
     def _name(cell, block, slot, what):
         return f"{cell}_b{block}_{what}_{slot}"
 
     def declare(self, hp):
-        """Declare (or read) this space's hyperparameters on `hp` and return the genotype."""
-        cells = {}
-        for cell in self.cell_types:
-            blocks = []
-            for index in range(self.num_blocks):
-                chosen = {}
-                for slot in SLOTS:
-                    chosen[f"input_{slot}"] = hp.Choice(
-                        self._name(cell, index, slot, "input"), list(range(NUM_CELL_INPUTS + index)))
-                    chosen[f"op_{slot}"] = hp.Choice(self._name(cell, index, slot, "op"), list(self.operations))
-                blocks.append(Block(**chosen))
-            cells[cell] = Cell.from_blocks(blocks)
-        return Genotype(**cells)
+        """Declare (or read) this space's hyperparameters on `hp` and return the genotype.
+
+        With "alone" among several n-gram branches, the cells and the pooling are declared in a
+        keras-tuner conditional scope on `head_ngrams`: a network without cells has no cell
+        decisions, so every such network is one configuration (tried once, never mutated in its
+        unused cells), and its genotype carries the space's default cells.
+        """
+        ngrams = self._choose(hp, "head_ngrams", self.ngram_branches)
+        with self._cells_scope(hp):
+            cells = self._declare_cells(hp)
+            pooling = self._choose(hp, "head_pooling", self.poolings)
+        if ngrams == "alone":
+            cells, pooling = self._declare_cells(keras_tuner.HyperParameters()), self.poolings[0]
+        return Genotype(**cells, head=Head(pooling=pooling, ngrams=ngrams))
+
+    def _declare_cells(self, hp):
+        """The cells chosen on `hp`, or None when their decisions are inactive (`declare`)."""
+        chosen = {cell: [{f"{what}_{slot}": hp.Choice(self._name(cell, index, slot, what), options)
+                          for slot in SLOTS
+                          for what, options in (("input", list(range(NUM_CELL_INPUTS + index))),
+                                                ("op", list(self.operations)))}
+                         for index in range(self.num_blocks)]
+                  for cell in self.cell_types}
+        if any(value is None for blocks in chosen.values() for block in blocks for value in block.values()):
+            return None
+        return {cell: Cell.from_blocks(Block(**block) for block in blocks) for cell, blocks in chosen.items()}
+
+    def _choose(self, hp, name, options):
+        """A head decision: declared when it has several options, else the only one."""
+        return hp.Choice(name, list(options)) if len(options) > 1 else options[0]
+
+    def _cells_scope(self, hp):
+        """Where the cells are declared: only under the n-gram branches that read them."""
+        reading = [branch for branch in self.ngram_branches if branch != "alone"]
+        if len(self.ngram_branches) > 1 and len(reading) < len(self.ngram_branches):
+            return hp.conditional_scope("head_ngrams", reading)
+        return contextlib.nullcontext()
 
     def hyperparameters(self):
         """A fresh `keras_tuner.HyperParameters` holding the whole space."""
@@ -80,6 +125,8 @@ class CellSearchSpace:
             ValueError: if the genotype does not fit this space (block count, operations).
         """
         values = {}
+        if genotype.ending.ngrams == "alone" and "alone" in self.ngram_branches and "head_ngrams" in self.head_choices:
+            return {"head_ngrams": "alone"}  # no cell decisions (see `declare`)
         for cell_type in self.cell_types:
             cell = getattr(genotype, cell_type)
             if cell is None:
@@ -100,6 +147,13 @@ class CellSearchSpace:
                         raise ValueError(f"Operation {op!r} of the {cell_type} cell is not in this space.")
                     values[self._name(cell_type, index, slot, "input")] = state
                     values[self._name(cell_type, index, slot, "op")] = op
+        for name, chosen, options in (("head_ngrams", genotype.ending.ngrams, self.ngram_branches),
+                                      ("head_pooling", genotype.ending.pooling, self.poolings)):
+            if chosen not in options:
+                raise ValueError(f"The genotype's head ({genotype.ending}) is not in this space, whose heads "
+                                 f"have {name[5:]} {list(options)}.")
+            if name in self.head_choices:
+                values[name] = chosen
         return values
 
 
@@ -133,6 +187,8 @@ class CellHyperModel(keras_tuner.HyperModel):
         inputs_builder: callable returning `(inputs, features)`: the raw Keras Input and the
             preprocessed tensor the cells start from (owned by the task: pixels, text...).
         num_classes: number of classes.
+        ngrams_builder: callable taking the raw Keras Input and returning its bag-of-n-grams
+            vector, for heads with an n-gram branch (texts); None where there is none.
         size: the `NetworkSize` used for search trials.
         optimizer: "sgd" (Nesterov momentum 0.9, the optimizer of NASNet, ENAS and DARTS) or
             "adam" (which moves rarely seen rows of an embedding table much faster).
@@ -140,11 +196,12 @@ class CellHyperModel(keras_tuner.HyperModel):
             epoch with `autonas.engine.budget.CosineEpochs`); None picks `DEFAULT_LEARNING_RATES`.
     """
 
-    def __init__(self, space, *, inputs_builder, num_classes, size=NetworkSize(), optimizer="sgd",
-                 learning_rate=None, name="cell_classifier"):
+    def __init__(self, space, *, inputs_builder, num_classes, ngrams_builder=None, size=NetworkSize(),
+                 optimizer="sgd", learning_rate=None, name="cell_classifier"):
         super().__init__(name=name)
         self.space = space
         self.inputs_builder = inputs_builder
+        self.ngrams_builder = ngrams_builder
         self.num_classes = int(num_classes)
         self.size = size
         self.optimizer = check_optimizer(optimizer)
@@ -161,8 +218,11 @@ class CellHyperModel(keras_tuner.HyperModel):
         """`genotype`'s classifier at `size` (default: the search size), uncompiled: for
         counting and timing, not training."""
         inputs, features = self.inputs_builder()
+        ngrams = None
+        if genotype.ending.ngrams != "none" and self.ngrams_builder is not None:
+            ngrams = self.ngrams_builder(inputs)
         return build_classifier(genotype, inputs=inputs, features=features, num_classes=self.num_classes,
-                                size=size or self.size)
+                                size=size or self.size, ngrams=ngrams)
 
     def build_genotype(self, genotype, *, size=None):
         """A compiled model for `genotype` at `size` (default: the search size)."""

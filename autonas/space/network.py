@@ -1,5 +1,6 @@
 """Stack cells into a classifier: stem, N normal cells per stage with reduction cells between
-stages (stride 2, filters doubled), global pooling, dropout and a softmax head.
+stages (stride 2, filters doubled), global pooling, dropout and a softmax head (for texts, with
+or without a bag-of-n-grams branch).
 
 Where the cells go (`place_cells`), the stem and the head are defined here once: the
 functional child (`build_classifier`) and `autonas.oneshot`'s supernet both build from them.
@@ -12,6 +13,7 @@ import math
 import keras
 from keras import layers
 
+from autonas.layers import AttentionPooling
 from autonas.space.cell_builder import build_cell
 from autonas.space.operations import batch_norm, check_operations
 
@@ -169,11 +171,16 @@ def stem_layers(rank, size, downsamplings=0):
     return stem + [convolution(channels, 3, padding="same", use_bias=False, name="stem_conv"), batch_norm("stem_bn")]
 
 
-def head_layers(rank, num_classes, dropout):
-    """The classification head, in order: ReLU, global average pooling, dropout (when
-    `dropout`), softmax (kept in float32 for mixed precision)."""
-    head = [layers.ReLU(name="head_relu"),
-            {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D}[rank](name="head_pool")]
+_POOLINGS = {"average": {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D},
+             "max": {1: layers.GlobalMaxPooling1D, 2: layers.GlobalMaxPooling2D},
+             "attention": {1: AttentionPooling, 2: AttentionPooling}}
+
+
+def head_layers(rank, num_classes, dropout, pooling="average"):
+    """The classification head, in order: ReLU, global `pooling` (one of
+    `autonas.space.genotype.POOLINGS`), dropout (when `dropout`), softmax (kept in float32 for
+    mixed precision)."""
+    head = [layers.ReLU(name="head_relu"), _POOLINGS[pooling][rank](name="head_pool")]
     if dropout:
         head.append(layers.Dropout(dropout, name="head_dropout"))
     head.append(layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities"))
@@ -201,9 +208,13 @@ def build_cell_stack(features, genotype, size):
     return outputs[-1]
 
 
-def build_classifier(genotype, *, inputs, features, num_classes, size, name="autonas_classifier"):
+def build_classifier(genotype, *, inputs, features, num_classes, size, ngrams=None, name="autonas_classifier"):
     """A Keras model from raw `inputs` through `features` (the preprocessed tensor) to class
-    probabilities, with the cells of `genotype` at `size`.
+    probabilities, with the cells of `genotype` at `size` and its head (`genotype.ending`).
+
+    `ngrams` is the bag-of-n-grams vector of the same inputs (texts), which a head with an
+    n-gram branch reads: beside the pooled cells, one linear layer over both ("fused"), or
+    alone, without the cells.
 
     Example:
         >>> from autonas.space.published import DARTS_V2
@@ -215,7 +226,17 @@ def build_classifier(genotype, *, inputs, features, num_classes, size, name="aut
     """
     if num_classes < 2:
         raise ValueError(f"A classifier needs at least 2 classes, got {num_classes}.")
-    x = build_cell_stack(features, genotype, size)
-    for layer in head_layers(len(x.shape) - 2, num_classes, size.dropout):
-        x = layer(x)
-    return keras.Model(inputs, x, name=name)
+    head = genotype.ending
+    if head.ngrams != "none" and ngrams is None:
+        raise ValueError(f"The genotype's head reads n-grams ({head}), which only text networks have; "
+                         "build it from a text input, or give the genotype a head without n-grams.")
+    *pooled, probabilities = head_layers(len(features.shape) - 2, num_classes, size.dropout, head.pooling)
+    if head.reads_cells:
+        x = build_cell_stack(features, genotype, size)
+        for layer in pooled:
+            x = layer(x)
+        if head.ngrams == "fused":
+            x = layers.Concatenate(name="head_with_ngrams")([x, ngrams])
+    else:
+        x = ngrams
+    return keras.Model(inputs, probabilities(x), name=name)

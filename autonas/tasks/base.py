@@ -135,7 +135,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
 
     def _search_space(self, reduction_cell):
         return CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
-                               rank=self.rank, reduction_cell=reduction_cell)
+                               rank=self.rank, reduction_cell=reduction_cell, **self._head_choices())
+
+    def _head_choices(self):
+        """The head poolings and n-gram branches to search (`CellSearchSpace` keywords)."""
+        return {}
 
     def _search_objective(self):
         return SearchObjective.from_parameters(self.objective, max_params=self.max_params,
@@ -147,6 +151,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         # Networks on short sequences have no reduction cells, so there is none to search.
         space = self._search_space(reduction_cell=default_reductions(spec.spatial_shape) > 0)
         return CellHyperModel(space, inputs_builder=spec.build_inputs, num_classes=len(classes),
+                              ngrams_builder=getattr(spec, "build_ngrams", None),
                               size=NetworkSize(filters=self.search_filters, normal_cells=self.search_normal_cells,
                                                dropout=self.dropout),
                               optimizer=self.optimizer, learning_rate=self.learning_rate)

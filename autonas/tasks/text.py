@@ -8,6 +8,8 @@ import numpy as np
 from autonas.data import text as text_data
 from autonas.data.labels import check_labels, check_splittable, encode_labels, fit_classes
 from autonas.data.pipeline import from_arrays, split_arrays
+from autonas.engine.search import is_one_shot
+from autonas.space.genotype import NGRAM_BRANCHES, POOLINGS
 from autonas.space.operations import operations_for_rank
 from autonas.tasks.base import SearchClassifier
 from autonas.tasks.parameters import check_integer
@@ -20,15 +22,20 @@ class TextSearchClassifier(SearchClassifier):
 
     Tokenisation (`TextVectorization` with a vocabulary adapted on the training texts) and the
     embedding live inside the model, so the exported SavedModel takes a batch of raw strings.
+    The search also picks how the network ends: average, max or attention pooling over the
+    cells' positions, and a TF-IDF bag of word 1- and 2-grams beside the cells, or alone (a
+    linear model over it); `best_genotype_.head` says which (None: average pooling alone).
     Sequences shorter than 64 tokens get no reduction cells (sentence classifiers pool over the
     whole sentence), so only the normal cell is searched and `best_genotype_.reduce` is None.
     Parameters shared with `ImageSearchClassifier` mean the same (`parallel_trials` too: trials
-    side by side in worker processes, since one small trial leaves cores idle), except that
-    `optimizer` defaults to "sgd", which led Adam on TREC, SST-2 and MR (docs/how-a-fit-works.md,
-    "Text defaults"); the text-only ones are:
+    side by side in worker processes, since one small trial leaves cores idle); the text-only
+    ones are below. Text, like images, trains with Adam: SGD led it on the cells alone, but
+    under SGD max pooling failed to train and the n-grams alone underfit (docs/how-a-fit-works.md,
+    "Text defaults").
 
     Args:
-        max_vocabulary: most frequent tokens kept (others map to the unknown token).
+        max_vocabulary: most frequent tokens kept (others map to the unknown token), and as
+            many word 1- and 2-grams for the n-gram branch.
         sequence_length: tokens kept per text; None picks the 95th percentile of the training
             texts' token counts, within [8, 256].
         embedding_dim: width of the token embedding.
@@ -45,7 +52,7 @@ class TextSearchClassifier(SearchClassifier):
     def __init__(self, *, max_trials=None, epochs=None, final_epochs=None, time_limit=None, oracle="evolution",
                  seed=None, directory=None, overwrite=False, verbose=1, retrain=True, batch_size=128,
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
-                 final_normal_cells=2, optimizer="sgd", learning_rate=None, dropout=0.2, warm_start=None,
+                 final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
                  distribution_strategy=None, parallel_trials=1, successive_halving=False, objective="val_accuracy",
                  max_params=None, max_latency_ms=None, latency_batch_size=None, max_vocabulary=20000,
                  sequence_length=None, embedding_dim=64):
@@ -72,6 +79,11 @@ class TextSearchClassifier(SearchClassifier):
 
     def _default_operations(self):
         return TEXT_OPERATIONS
+
+    def _head_choices(self):
+        """Every head pooling and n-gram branch, so Kim's CNN (max pooling) and TF-IDF + a linear
+        model (n-grams alone) are points of the space; a one-shot supernet has the default head."""
+        return {} if is_one_shot(self.oracle) else {"poolings": POOLINGS, "ngram_branches": NGRAM_BRANCHES}
 
     def _check_params(self):
         for name in ("max_vocabulary", "embedding_dim"):

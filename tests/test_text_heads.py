@@ -1,0 +1,154 @@
+"""How a text network ends: pooling over positions and the bag-of-n-grams branch, as genotype,
+search space, network and exported model."""
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from autonas import TextSearchClassifier
+from autonas.data.text import ngram_statistics, spec_from_texts
+from autonas.layers import AttentionPooling
+from autonas.oracles.decisions import SpaceEncoding
+from autonas.space import CellHyperModel, CellSearchSpace, Genotype, build_classifier, operations_for_rank
+from autonas.space.genotype import NGRAM_BRANCHES, POOLINGS, Head
+from autonas.space.network import NetworkSize
+from autonas.space.starting_cells import parallel_cell, plain_cell, starting_cells
+
+SERVE_SCRIPT = Path(__file__).with_name("serve_saved_model.py")
+TEXTS = np.array(["a good film", "a bad film", "good good fun", "bad bad bad film", "the plot was good"] * 4)
+CELL = plain_cell(2, "conv_3")
+HEADS = [Head(pooling, ngrams) for pooling in POOLINGS for ngrams in NGRAM_BRANCHES]
+
+
+def text_space(**heads):
+    heads = heads or {"poolings": POOLINGS, "ngram_branches": NGRAM_BRANCHES}
+    return CellSearchSpace(operations_for_rank(1), num_blocks=2, rank=1, reduction_cell=False, **heads)
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return spec_from_texts(TEXTS, max_vocabulary=100, sequence_length=None, embedding_dim=8)
+
+
+def test_default_head_is_none_so_earlier_genotypes_are_unchanged():
+    assert Genotype(normal=CELL, head=Head()) == Genotype(normal=CELL)
+    assert Genotype(normal=CELL, head=Head()).head is None
+    assert "head" not in Genotype(normal=CELL).to_dict()
+    assert Genotype(normal=CELL).ending == Head()
+
+
+@pytest.mark.parametrize("head", HEADS, ids=str)
+def test_head_round_trips_through_json_and_the_space(head):
+    genotype = Genotype(normal=CELL, head=head)
+    assert Genotype.from_json(genotype.to_json()) == genotype
+    space = text_space()
+    hp = space.hyperparameters()
+    hp.values = space.values(genotype)
+    declared = space.declare(hp)
+    assert declared.ending == (Head(ngrams="alone") if head.ngrams == "alone" else head)
+    if head.reads_cells:
+        assert declared == genotype
+
+
+@pytest.mark.parametrize("pooling, ngrams", [("sum", "none"), ("max", "both")])
+def test_unknown_head_choices_are_refused(pooling, ngrams):
+    with pytest.raises(ValueError, match="must be one of"):
+        Head(pooling, ngrams)
+
+
+def test_a_space_without_heads_declares_what_it_did_and_refuses_other_heads():
+    image_space = CellSearchSpace(num_blocks=2)
+    names = [hp.name for hp in image_space.hyperparameters().space]
+    assert not [name for name in names if name.startswith("head_")] and len(names) == 16
+    with pytest.raises(ValueError, match="not in this space"):
+        text_space(poolings=("average",), ngram_branches=("none",)).values(Genotype(normal=CELL, head=Head("max")))
+    with pytest.raises(ValueError, match="distinct entries"):
+        text_space(poolings=("max", "max"))
+
+
+def test_networks_without_cells_are_one_configuration():
+    """Under "alone" the cells are inactive: evolution cannot spend trials mutating unused cells."""
+    space = text_space()
+    encoding = SpaceEncoding(space.hyperparameters())
+    assert encoding.decisions[0].name == "head_ngrams" and encoding.conditional
+    alone = encoding.encode({"head_ngrams": "alone"})
+    assert encoding.decode(alone) == {"head_ngrams": "alone"}
+    assert encoding.mutable({"head_ngrams": "alone"}) == [0]  # only the branch itself can change
+    assert space.values(Genotype(normal=parallel_cell(2, ["conv_5"]), head=Head(ngrams="alone"))) == \
+        {"head_ngrams": "alone"}
+
+
+def test_text_spaces_start_from_tf_idf_and_kims_cnn():
+    starts = starting_cells(text_space())
+    assert [genotype.ending for genotype in starts] == [Head(), Head(ngrams="alone"), Head(pooling="max")]
+    assert {op for block in starts[2].normal.blocks for op in (block.op_a,)} == {"conv_3", "conv_5"}
+    assert starts[2].normal.concat == (2, 3)  # the convolutions side by side
+    assert [g.ending for g in starting_cells(text_space(poolings=("average",), ngram_branches=("none",)))] == [Head()]
+
+
+def test_ngram_statistics_match_what_keras_adapts():
+    vocabulary, idf = ngram_statistics(TEXTS, max_ngrams=50)
+    adapted = keras.layers.TextVectorization(max_tokens=51, ngrams=2, output_mode="tf_idf")
+    adapted.adapt(tf.constant(TEXTS))
+    rebuilt = keras.layers.TextVectorization(ngrams=2, output_mode="tf_idf", vocabulary=list(vocabulary),
+                                             idf_weights=np.asarray(idf, "float32"))
+    probe = tf.constant(["good film", "bad plot twist", "", "a good good film"])
+    assert list(vocabulary) == adapted.get_vocabulary()[1:]
+    np.testing.assert_allclose(rebuilt(probe).numpy(), adapted(probe).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("head", HEADS, ids=str)
+def test_every_head_builds_a_classifier(spec, head):
+    hypermodel = CellHyperModel(text_space(), inputs_builder=spec.build_inputs, ngrams_builder=spec.build_ngrams,
+                                num_classes=3, size=NetworkSize(filters=4))
+    model = hypermodel.build_genotype(Genotype(normal=CELL, head=head))
+    probabilities = model(tf.constant(["good film", "never seen words"])).numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    names = [layer.name for layer in model.layers]
+    assert ("ngrams" in names) == (head.ngrams != "none")
+    assert any(name.startswith("stage0_normal0") for name in names) == head.reads_cells
+    if not head.reads_cells:  # TF-IDF + a linear layer: one weight per n-gram and class
+        assert model.count_params() == (len(spec.ngram_vocabulary) + 1) * 3 + 3
+
+
+def test_ngram_heads_need_a_text_input():
+    inputs = keras.Input((8, 4))
+    with pytest.raises(ValueError, match="only text networks have"):
+        build_classifier(Genotype(normal=CELL, head=Head(ngrams="fused")), inputs=inputs, features=inputs,
+                         num_classes=2, size=NetworkSize(filters=4))
+
+
+def test_attention_pooling_starts_as_the_mean_and_reloads(tmp_path):
+    x = keras.random.normal((2, 6, 3), seed=0)
+    np.testing.assert_allclose(AttentionPooling()(x).numpy(), np.mean(x.numpy(), axis=1), rtol=1e-5)
+    inputs = keras.Input((6, 3))
+    model = keras.Model(inputs, AttentionPooling()(inputs))
+    model.save(tmp_path / "pool.keras")
+    reloaded = keras.saving.load_model(tmp_path / "pool.keras")
+    np.testing.assert_allclose(reloaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("head", [Head(pooling="attention"), Head(ngrams="alone"), Head("max", "fused")], ids=str)
+def test_every_branch_serves_raw_strings_in_a_fresh_process(tiny, head, tmp_path):
+    words = {"sport": "match goal team score".split(), "food": "bread cheese soup oven".split()}
+    rng = np.random.default_rng(0)
+    labels = rng.choice(sorted(words), size=160)
+    texts = [" ".join(rng.choice(words[label], 3)) + " the new one" for label in labels]
+    genotype = Genotype(normal=CELL, reduce=CELL, head=head)  # warm starts fit texts long enough to reduce too
+    clf = TextSearchClassifier(**{**tiny, "operations": ["conv_3", "identity"], "epochs": 6, "final_epochs": 6,
+                                  "embedding_dim": 8, "directory": str(tmp_path / "search")},
+                               warm_start=[genotype]).fit(texts, labels)
+    assert clf.best_genotype_.ending == head
+    assert clf.best_genotype_.normal == CELL or not head.reads_cells
+    clf.export(tmp_path / "model")
+    probe = np.array(["", "goal for the team", "Ünïcödé 文字 ✓ soup", " ".join(["bread"] * 3000), "BREAD OVEN!"])
+    np.save(tmp_path / "inputs.npy", probe)
+    subprocess.run([sys.executable, str(SERVE_SCRIPT), str(tmp_path / "model"), str(tmp_path / "inputs.npy"),
+                    str(tmp_path / "served.npy")], check=True)
+    served = np.load(tmp_path / "served.npy")
+    assert np.max(np.abs(served - clf.predict_proba(probe))) <= 1e-5
+    assert clf.score(texts, labels) > 0.9  # the topic words decide the class: every branch must learn them
