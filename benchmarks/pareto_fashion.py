@@ -3,9 +3,10 @@
 One `ImageSearchClassifier(objective=["val_accuracy", cost], time_limit=...)` fit with the
 defaults otherwise (`--cost`: latency_ms, params or flops); then up to `--points` trials of its
 `pareto_front_` (its ends and points between, by latency) are exported with
-`clf.export(path, trial=...)`, each retrained as the winner was. Every exported SavedModel is loaded back with plain `tf.saved_model.load` and
-measured as it serves: test accuracy on the 2,000 test images, and the median milliseconds of
-its `serve` call on 1 and on 128 images (after warm-up calls), on this machine.
+`clf.export(path, trial=...)`, each retrained as the winner was. Every exported SavedModel is
+loaded back with plain `tf.saved_model.load` and measured as it serves: test accuracy on the
+2,000 test images, and the median milliseconds of its `serve` call on 1 and on 128 images
+(after warm-up calls), on this machine.
 
     python benchmarks/pareto_fashion.py --time-limit 600 --points 4 --plot docs/images/front.png
 """

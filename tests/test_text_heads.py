@@ -136,7 +136,7 @@ def test_attention_pooling_starts_as_the_mean_and_reloads(tmp_path):
 def test_every_branch_serves_raw_strings_in_a_fresh_process(tiny, head, tmp_path):
     words = {"sport": "match goal team score".split(), "food": "bread cheese soup oven".split()}
     rng = np.random.default_rng(0)
-    labels = rng.choice(sorted(words), size=160)
+    labels = rng.choice(sorted(words), size=640)
     texts = [" ".join(rng.choice(words[label], 3)) + " the new one" for label in labels]
     genotype = Genotype(normal=CELL, reduce=CELL, head=head)  # warm starts fit texts long enough to reduce too
     clf = TextSearchClassifier(**{**tiny, "operations": ["conv_3", "identity"], "epochs": 6, "final_epochs": 6,

@@ -49,9 +49,9 @@ from autonas.oracles.recovery import write_json_atomically
 
 FORMAT = 2  # 2: the configuration's seed is the one the search ran with (1: the seed argument)
 # Named as the classifier's parameters where there is one.
-CHECKED = ("task", "oracle", "seed", "operations", "num_blocks", "cell_types", "head", "search_filters", "search_normal_cells",
-           "dropout", "epochs", "optimizer", "learning_rate", "batch_size", "global_batch_size", "warm_start",
-           "successive_halving", "num_classes", "train_size", "validation_size", "objective")
+CHECKED = ("task", "oracle", "seed", "operations", "num_blocks", "cell_types", "head", "search_filters",
+           "search_normal_cells", "dropout", "epochs", "optimizer", "learning_rate", "batch_size", "global_batch_size",
+           "warm_start", "successive_halving", "num_classes", "train_size", "validation_size", "objective")
 
 
 def record_path(directory, project_name):
