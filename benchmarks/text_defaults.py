@@ -26,8 +26,10 @@ chosen on validation data. Variants (each changes one thing from `base`, the lib
   `LogisticRegression(max_iter=1000)` fitted on the same 80% and scored on the same 20%.
 
 Data sets (`--data-dir`, as in `text_vs_peers.py`): TREC, SST-2 (train + dev pool), MR
-(`rt-polarity.all`) and Subj (`subj.all`); MR and Subj have no official test split and only
-their pools are used here.
+(`rt-polarity.all`) and Subj (`subj.all`); MR and Subj have no official test split, so
+`text_datasets.py` keeps a fixed 10% of each as `text_vs_peers.py`'s test split, and only the
+rest is used here (the runs in docs/ dated up to 2026-12-04 used the whole file: their MR and
+Subj validation splits overlap that later test split).
 
 Usage (from the repository root):
     python benchmarks/text_defaults.py

@@ -55,6 +55,7 @@ def test_text_classifier_searches_with_darts():
                                operations=["conv_3", "max_pool_3", "identity"], batch_size=32, embedding_dim=8,
                                verbose=0, seed=0).fit(texts[:300], labels[:300])
     assert clf.best_genotype_.reduce is None  # short texts: no reduction cell to search
+    assert clf.input_spec_.ngram_vocabulary == ()  # a supernet has the default head: no n-grams counted
     assert len(clf.search_history_) == 2
     assert clf.score(texts[300:], labels[300:]) > 0.8
 

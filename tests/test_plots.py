@@ -17,6 +17,7 @@ import autonas  # noqa: E402
 from autonas import ImageSearchClassifier, plot_cell, plot_front, plot_one_shot, plot_search  # noqa: E402
 from autonas.oneshot import OneShotResult  # noqa: E402
 from autonas.space import PUBLISHED_CELLS, Block, Cell, Genotype  # noqa: E402
+from autonas.space.genotype import Head  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -150,6 +151,14 @@ def test_genotype_plot_is_plot_cell_and_one_panel_without_reduction_cell():
     figure = genotype.plot()
     assert len(figure.axes) == 1
     assert sorted(_operation_labels(figure.axes[0], genotype.normal)) == sorted(genotype.normal.operations)
+
+
+def test_cell_plot_names_a_searched_end_and_draws_no_cells_when_the_ngrams_stand_alone():
+    genotype = Genotype(normal=_genotype().normal, head=Head("max", "fused"))
+    assert [ax.get_title() for ax in plot_cell(genotype).axes] == ["normal cell, then max pooling + ngrams"]
+    alone = plot_cell(Genotype(normal=_genotype().normal, head=Head(ngrams="alone")))
+    assert len(alone.axes) == 1 and not alone.axes[0].patches
+    assert [text.get_text() for text in alone.axes[0].texts] == ["no cells: ngrams alone"]
 
 
 CROWDED = pytest.mark.xfail(strict=True, reason="ENAS's reduction cell sends six edges out of c_{k-1} (two pairs "

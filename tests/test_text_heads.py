@@ -1,5 +1,6 @@
 """How a text network ends: pooling over positions and the bag-of-n-grams branch, as genotype,
 search space, network and exported model."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,70 @@ def test_every_branch_serves_raw_strings_in_a_fresh_process(tiny, head, tmp_path
     served = np.load(tmp_path / "served.npy")
     assert np.max(np.abs(served - clf.predict_proba(probe))) <= 1e-5
     assert clf.score(texts, labels) > 0.9  # the topic words decide the class: every branch must learn them
+
+
+# ----------------------------------------------------------------- the embedding width
+def test_embedding_width_is_searched_under_the_cells_and_built_as_chosen(spec):
+    space = text_space(poolings=POOLINGS, ngram_branches=NGRAM_BRANCHES, embedding_widths=(8, 16))
+    assert list(space.network_choices) == ["head_ngrams", "head_pooling", "embedding_dim"]
+    wide = Genotype(normal=CELL, head=Head("max"), embedding=16)
+    assert Genotype.from_json(wide.to_json()) == wide and "embedding: 16" in str(wide)
+    hp = space.hyperparameters()
+    hp.values = space.values(wide)
+    assert space.declare(hp) == wide
+    assert space.values(Genotype(normal=CELL))["embedding_dim"] == 8  # None: the task's width, the first
+    assert space.values(Genotype(normal=CELL, head=Head(ngrams="alone"), embedding=16)) == {"head_ngrams": "alone"}
+    assert Genotype(normal=CELL, head=Head(ngrams="alone"), embedding=16).embedding is None  # nothing embedded
+    hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs, ngrams_builder=spec.build_ngrams,
+                                num_classes=2, size=NetworkSize(filters=4))
+    assert hypermodel.network(wide).get_layer("embed").output_dim == 16
+    assert hypermodel.network(Genotype(normal=CELL)).get_layer("embed").output_dim == spec.embedding_dim
+    with pytest.raises(ValueError, match="embedding width"):
+        text_space().values(wide)  # a space that leaves the width to the task
+    with pytest.raises(ValueError, match="distinct positive ints"):
+        text_space(embedding_widths=(8, 8))
+
+
+@pytest.mark.parametrize("value", [0, [], [64, 64], "64", [64, 0.5], True])
+def test_bad_embedding_widths_are_refused_before_training(value, tmp_path):
+    with pytest.raises(ValueError, match="embedding_dim must be a positive integer or a list"):
+        TextSearchClassifier(embedding_dim=value, directory=str(tmp_path / "s")).fit(["a b", "c d"], [0, 1])
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_one_shot_search_takes_one_embedding_width(tmp_path):
+    with pytest.raises(ValueError, match="one embedding width"):
+        TextSearchClassifier(oracle="darts", embedding_dim=[32, 64], directory=str(tmp_path / "s")).fit(
+            ["a b", "c d"], [0, 1])
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_text_search_picks_an_embedding_width(tiny, tmp_path):
+    rng = np.random.default_rng(0)
+    words = {"sport": "match goal team score".split(), "food": "bread cheese soup oven".split()}
+    labels = rng.choice(sorted(words), size=200)
+    texts = [" ".join(rng.choice(words[label], 3)) + " the new one" for label in labels]
+    clf = TextSearchClassifier(**{**tiny, "max_trials": 3, "operations": ["conv_3", "identity"],
+                                  "embedding_dim": [4, 12], "directory": str(tmp_path / "search")}).fit(texts, labels)
+    for architecture in clf.leaderboard()["architecture"]:
+        assert "(no cells)" in architecture or re.search(r"\| embedding: (4|12)$", architecture), architecture
+    if clf.best_genotype_.ending.reads_cells:
+        assert clf.model_.get_layer("embed").output_dim == clf.best_genotype_.embedding
+
+
+def test_a_winner_without_cells_retrains_for_its_trials_epochs_only(tiny, tmp_path):
+    """More epochs overfit the linear model over n-grams (retrain.validated_epochs_only)."""
+    rng = np.random.default_rng(0)
+    words = {"sport": "match goal team score".split(), "food": "bread cheese soup oven".split()}
+    labels = rng.choice(sorted(words), size=200)
+    texts = [" ".join(rng.choice(words[label], 3)) + " the new one" for label in labels]
+    alone = Genotype(normal=CELL, head=Head(ngrams="alone"))
+    settings = {**tiny, "epochs": 3, "final_epochs": None, "directory": str(tmp_path / "search"),
+                "operations": ["conv_3", "identity"]}
+    clf = TextSearchClassifier(**settings, warm_start=[alone]).fit(texts, labels)
+    assert clf.best_genotype_.ending == Head(ngrams="alone")
+    assert clf.retrained_size_ == NetworkSize(filters=8, normal_cells=1, dropout=0.2)  # the search size
+    assert clf._retrained_epochs == 3  # from scratch, as validated: not DEFAULT_FINAL_EPOCHS
+    forced = TextSearchClassifier(**{**settings, "final_epochs": 5, "overwrite": True}, warm_start=[alone]).fit(
+        texts, labels)
+    assert forced._retrained_epochs == 3 + 5  # the user's final_epochs win: on from the trial (tiny's sizes agree)

@@ -82,12 +82,13 @@ class TextInputSpec:
     ngram_vocabulary: tuple = ()
     idf_weights: tuple = ()
 
-    def build_inputs(self):
-        """`(inputs, features)`: a raw-string Keras Input and the embedded token sequence."""
+    def build_inputs(self, embedding_dim=None):
+        """`(inputs, features)`: a raw-string Keras Input and the embedded token sequence, each
+        token `embedding_dim` wide (default: the spec's)."""
         inputs = keras.Input(shape=(), dtype="string", name="text")
         tokens = layers.TextVectorization(vocabulary=list(self.vocabulary), output_sequence_length=self.sequence_length,
                                           name="tokenize")(inputs)
-        features = layers.Embedding(len(self.vocabulary) + len(_RESERVED_TOKENS), self.embedding_dim,
+        features = layers.Embedding(len(self.vocabulary) + len(_RESERVED_TOKENS), embedding_dim or self.embedding_dim,
                                     name="embed")(tokens)
         return inputs, features
 
@@ -116,9 +117,11 @@ class TextInputSpec:
         return as_string_dataset(check_texts(x, name=name))
 
 
-def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, length_percentile=95):
+def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, length_percentile=95, ngrams=True):
     """Adapt a vocabulary on `texts` and pick the sequence length (the `length_percentile`-th
-    percentile of token counts, within [8, 256]) unless `sequence_length` is given."""
+    percentile of token counts, within [8, 256]) unless `sequence_length` is given; count the
+    n-grams' vocabulary and weights only when `ngrams` (a space without the n-gram branch never
+    reads them)."""
     # Ragged: counting tokens must not pad every text to the longest (one 10 MB text among 40
     # made a 40 x 2M-token matrix, 44 s and 640 MB, where the counts take a fraction of that).
     adapter = layers.TextVectorization(max_tokens=max_vocabulary + len(_RESERVED_TOKENS), ragged=True)
@@ -131,7 +134,7 @@ def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, le
         counts = tokenized.row_lengths().numpy()
         sequence_length = int(np.clip(np.ceil(np.percentile(counts, length_percentile)), MIN_SEQUENCE_LENGTH,
                                       MAX_SEQUENCE_LENGTH))
-    ngram_vocabulary, idf_weights = ngram_statistics(texts, max_ngrams=max_vocabulary)
+    ngram_vocabulary, idf_weights = ngram_statistics(texts, max_ngrams=max_vocabulary) if ngrams else ((), ())
     return TextInputSpec(vocabulary=vocabulary, sequence_length=int(sequence_length), embedding_dim=int(embedding_dim),
                          ngram_vocabulary=ngram_vocabulary, idf_weights=idf_weights)
 

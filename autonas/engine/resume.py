@@ -49,7 +49,7 @@ from autonas.oracles.recovery import write_json_atomically
 
 FORMAT = 2  # 2: the configuration's seed is the one the search ran with (1: the seed argument)
 # Named as the classifier's parameters where there is one.
-CHECKED = ("task", "oracle", "seed", "operations", "num_blocks", "cell_types", "head", "search_filters",
+CHECKED = ("task", "oracle", "seed", "operations", "num_blocks", "cell_types", "network_choices", "search_filters",
            "search_normal_cells", "dropout", "epochs", "optimizer", "learning_rate", "batch_size", "global_batch_size",
            "warm_start", "successive_halving", "num_classes", "train_size", "validation_size", "objective")
 
@@ -137,8 +137,7 @@ def search_configuration(*, task, oracle, seed, space, hypermodel, epochs, batch
         "operations": list(space.operations),
         "num_blocks": space.num_blocks,
         "cell_types": list(space.cell_types),
-        "head": {"poolings": list(space.poolings), "ngram_branches": list(space.ngram_branches)}
-        if space.head_choices else None,
+        "network_choices": space.choices_configuration(),
         "search_filters": hypermodel.size.filters,
         "search_normal_cells": hypermodel.size.normal_cells,
         "dropout": hypermodel.size.dropout,

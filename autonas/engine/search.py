@@ -368,7 +368,7 @@ def directory_leaderboard(directory, project_name=None):
     rank = 2 if set(operations) <= set(operations_for_rank(2)) else 1
     space = CellSearchSpace(operations, num_blocks=configuration["num_blocks"], rank=rank,
                             reduction_cell="reduce" in configuration["cell_types"],
-                            **(configuration.get("head") or {}))
+                            **(configuration.get("network_choices") or {}))
     trials = []
     for path in sorted(glob.glob(os.path.join(directory, project_name, "trial_*", "trial.json"))):
         try:

@@ -21,7 +21,9 @@ def plot_cell(genotype, axes=None):
     Nodes: the cell inputs c_{k-2} and c_{k-1}, one node per block (numbered from 0; a block
     adds its two operations' results), and the output c_{k}, the concatenation of the states in
     `cell.concat` (dashed edges). Each solid edge is labelled with its operation; colours tell
-    operations apart and are the same in both cells.
+    operations apart and are the same in both cells. A searched end (`genotype.head`) is named
+    in the last panel's title; a network whose n-grams stand alone has no cells to draw, and
+    its one panel says so.
 
     Args:
         genotype: a `Genotype` (one panel when it has no reduction cell).
@@ -33,6 +35,8 @@ def plot_cell(genotype, axes=None):
     Example:
         >>> autonas.plot_cell(autonas.DARTS_V2).savefig("cells.svg")   # doctest: +SKIP
     """
+    if not genotype.ending.reads_cells:
+        return _plot_without_cells(genotype, axes)
     layouts = {name: layout_cell(cell) for name, cell in genotype.cells.items()}
     extents = [layout.extent for layout in layouts.values()]
     width = max(x_max - x_min for x_min, x_max, _, _ in extents) * INCHES_PER_UNIT
@@ -44,6 +48,16 @@ def plot_cell(genotype, axes=None):
     for ax, (name, layout) in zip(panels, layouts.items()):
         draw_cell(ax, layout, colors)
         ax.set_title(CELL_TITLES.get(name, name))
+    if genotype.head is not None:
+        panels[-1].set_title(f"{panels[-1].get_title()}, then {genotype.head}")
+    return figure
+
+
+def _plot_without_cells(genotype, axes):
+    """One panel saying that the network has no cells (its n-grams feed the classifier alone)."""
+    figure, (ax,) = new_panels(1, panel_size=(4.0, 1.0), axes=axes)
+    ax.text(0.5, 0.5, f"no cells: {genotype.head}", ha="center", va="center")
+    ax.set_axis_off()
     return figure
 
 

@@ -6,6 +6,7 @@ output of the previous cell) and B blocks. Block b reads two earlier states (any
 output concatenates the states listed in `concat` (by default every block output that no other
 block reads, as in NASNet). A genotype may also fix how the network ends (`Head`: the pooling over
 positions and a bag-of-n-grams branch for texts); without one it ends as every image network does.
+A text genotype may also fix the width of its token embedding (`embedding`).
 
 Example:
     >>> cell = Cell.from_blocks([Block(0, "sep_conv_3x3", 1, "identity"),
@@ -148,15 +149,24 @@ class Genotype:
     `reduce` is None for networks without reduction cells (short sequences): searching a cell
     the network never builds would only add decisions that change nothing. `head` is None for
     the default end (`Head()`), so genotypes of spaces that do not search it stay as they were.
+    `embedding` is the width of a text network's token embedding, None for the task's own
+    (`embedding_dim`) or where there is none (images; n-grams alone).
     """
 
     normal: Cell
     reduce: Cell | None = None
     head: Head | None = None
+    embedding: int | None = None
 
     def __post_init__(self):
         if self.head == Head():  # one form for the default end: equal genotypes compare equal
             object.__setattr__(self, "head", None)
+        if not self.ending.reads_cells:  # the n-grams alone: no tokens are embedded
+            object.__setattr__(self, "embedding", None)
+        if self.embedding is not None:
+            if not _is_index(self.embedding) or self.embedding < 1:
+                raise ValueError(f"A genotype's embedding must be a positive int or None, got {self.embedding!r}.")
+            object.__setattr__(self, "embedding", int(self.embedding))
 
     @property
     def ending(self):
@@ -167,13 +177,15 @@ class Genotype:
         data = {"normal": self.normal.to_dict(), "reduce": None if self.reduce is None else self.reduce.to_dict()}
         if self.head is not None:
             data["head"] = dataclasses.asdict(self.head)
+        if self.embedding is not None:
+            data["embedding"] = self.embedding
         return data
 
     @classmethod
     def from_dict(cls, data):
         reduce, head = data.get("reduce"), data.get("head")
         return cls(normal=Cell.from_dict(data["normal"]), reduce=None if reduce is None else Cell.from_dict(reduce),
-                   head=None if head is None else Head(**head))
+                   head=None if head is None else Head(**head), embedding=data.get("embedding"))
 
     def to_json(self):
         """A JSON string; `Genotype.from_json` restores an equal genotype."""
@@ -196,7 +208,8 @@ class Genotype:
         if not self.ending.reads_cells:
             return f"head: {self.head} (no cells)"
         text = " | ".join(f"{name}: {cell}" for name, cell in self.cells.items())
-        return text if self.head is None else f"{text} | head: {self.head}"
+        text = text if self.head is None else f"{text} | head: {self.head}"
+        return text if self.embedding is None else f"{text} | embedding: {self.embedding}"
 
     def plot(self, axes=None):
         """The cells as directed graphs: a matplotlib Figure (`autonas.plots.plot_cell`)."""
@@ -211,6 +224,8 @@ class Genotype:
         if self.head is not None:
             text = (f"H[{self.head.pooling[:3]}{',ng' if self.head.ngrams == 'fused' else ''}] {text}"
                     if self.head.reads_cells else "ngrams alone")
+        if self.embedding is not None:
+            text = f"E{self.embedding} {text}"
         return text if len(text) <= width else text[: width - 3] + "..."
 
 

@@ -4,8 +4,8 @@ Each cell (normal, reduce) has `num_blocks` blocks; each block declares, in orde
 `<cell>_b<k>_input_a`, `<cell>_b<k>_op_a`, `<cell>_b<k>_input_b`, `<cell>_b<k>_op_b`, all
 `Choice`s, so any keras-tuner oracle (RandomSearch, BayesianOptimization, Hyperband, or autonas's
 own) can search it, and a mutation of one hyperparameter changes one input or one operation.
-A space given more than one n-gram branch or head pooling (texts) declares `head_ngrams` before
-the cells and `head_pooling` after them, the same way.
+A space given more than one n-gram branch, head pooling or embedding width (texts) declares
+`head_ngrams` before the cells and `head_pooling` and `embedding_dim` after them, the same way.
 
 Example:
     >>> import keras_tuner
@@ -43,10 +43,12 @@ class CellSearchSpace:
             fixes it.
         ngram_branches: the n-gram branches to search (`NGRAM_BRANCHES`; anything but "none"
             needs a text network).
+        embedding_widths: the token-embedding widths to search (text networks); the default,
+            `(None,)`, leaves the width to the task (`Genotype.embedding` None).
     """
 
     def __init__(self, operations=IMAGE_OPERATIONS, num_blocks=4, rank=2, reduction_cell=True,
-                 poolings=POOLINGS[:1], ngram_branches=NGRAM_BRANCHES[:1]):
+                 poolings=POOLINGS[:1], ngram_branches=NGRAM_BRANCHES[:1], embedding_widths=(None,)):
         self.operations = tuple(operations)
         check_operations(self.operations, rank)
         if int(num_blocks) < 1:
@@ -59,13 +61,27 @@ class CellSearchSpace:
                                     ("ngram_branches", self.ngram_branches, NGRAM_BRANCHES)):
             if not chosen or not set(chosen) <= set(known) or len(set(chosen)) != len(chosen):
                 raise ValueError(f"{name} must list distinct entries of {known}, got {list(chosen)!r}.")
+        self.embedding_widths = tuple(embedding_widths)
+        if self.embedding_widths != (None,) and (
+                not self.embedding_widths or len(set(self.embedding_widths)) != len(self.embedding_widths)
+                or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in self.embedding_widths)):
+            raise ValueError(f"embedding_widths must list distinct positive ints, got {list(embedding_widths)!r}.")
 
     @property
-    def head_choices(self):
-        """The head decisions this space searches, `{hyperparameter name: options}` (those
-        with more than one option)."""
-        choices = {"head_ngrams": self.ngram_branches, "head_pooling": self.poolings}  # declaration order
+    def network_choices(self):
+        """The decisions this space searches outside the cells, `{hyperparameter name:
+        options}` (those with more than one option), in declaration order."""
+        choices = {"head_ngrams": self.ngram_branches, "head_pooling": self.poolings,
+                   "embedding_dim": self.embedding_widths}
         return {name: options for name, options in choices.items() if len(options) > 1}
+
+    def choices_configuration(self):
+        """The keywords that rebuild this space's `network_choices` (None when it has none), as
+        a resumed search's record keeps them."""
+        if not self.network_choices:
+            return None
+        return {"poolings": list(self.poolings), "ngram_branches": list(self.ngram_branches),
+                "embedding_widths": list(self.embedding_widths)}
 
     @staticmethod
     def _name(cell, block, slot, what):
@@ -74,18 +90,19 @@ class CellSearchSpace:
     def declare(self, hp):
         """Declare (or read) this space's hyperparameters on `hp` and return the genotype.
 
-        With "alone" among several n-gram branches, the cells and the pooling are declared in a
-        keras-tuner conditional scope on `head_ngrams`: a network without cells has no cell
-        decisions, so every such network is one configuration (tried once, never mutated in its
-        unused cells), and its genotype carries the space's default cells.
+        With "alone" among several n-gram branches, the cells, the pooling and the embedding
+        width are declared in a keras-tuner conditional scope on `head_ngrams`: a network without
+        cells has no cell decisions, so every such network is one configuration (tried once,
+        never mutated in its unused cells), and its genotype carries the space's default cells.
         """
         ngrams = self._choose(hp, "head_ngrams", self.ngram_branches)
         with self._cells_scope(hp):
             cells = self._declare_cells(hp)
             pooling = self._choose(hp, "head_pooling", self.poolings)
+            embedding = self._choose(hp, "embedding_dim", self.embedding_widths)
         if ngrams == "alone":
             cells, pooling = self._declare_cells(keras_tuner.HyperParameters()), self.poolings[0]
-        return Genotype(**cells, head=Head(pooling=pooling, ngrams=ngrams))
+        return Genotype(**cells, head=Head(pooling=pooling, ngrams=ngrams), embedding=embedding)
 
     def _declare_cells(self, hp):
         """The cells chosen on `hp`, or None when their decisions are inactive (`declare`)."""
@@ -100,7 +117,7 @@ class CellSearchSpace:
         return {cell: Cell.from_blocks(Block(**block) for block in blocks) for cell, blocks in chosen.items()}
 
     def _choose(self, hp, name, options):
-        """A head decision: declared when it has several options, else the only one."""
+        """A decision outside the cells: declared when it has several options, else the only one."""
         return hp.Choice(name, list(options)) if len(options) > 1 else options[0]
 
     def _cells_scope(self, hp):
@@ -125,7 +142,7 @@ class CellSearchSpace:
             ValueError: if the genotype does not fit this space (block count, operations).
         """
         values = {}
-        if genotype.ending.ngrams == "alone" and "alone" in self.ngram_branches and "head_ngrams" in self.head_choices:
+        if genotype.ending.ngrams == "alone" and "alone" in self.ngram_branches and "head_ngrams" in self.network_choices:
             return {"head_ngrams": "alone"}  # no cell decisions (see `declare`)
         for cell_type in self.cell_types:
             cell = getattr(genotype, cell_type)
@@ -152,8 +169,14 @@ class CellSearchSpace:
             if chosen not in options:
                 raise ValueError(f"The genotype's head ({genotype.ending}) is not in this space, whose heads "
                                  f"have {name[5:]} {list(options)}.")
-            if name in self.head_choices:
+            if name in self.network_choices:
                 values[name] = chosen
+        if genotype.embedding not in self.embedding_widths and not (
+                genotype.embedding is None and "embedding_dim" in self.network_choices):
+            raise ValueError(f"The genotype's embedding width ({genotype.embedding}) is not in this space, whose "
+                             f"widths are {list(self.embedding_widths)}.")
+        if "embedding_dim" in self.network_choices:  # None: the task's own width, the first
+            values["embedding_dim"] = genotype.embedding or self.embedding_widths[0]
         return values
 
 
@@ -217,7 +240,8 @@ class CellHyperModel(keras_tuner.HyperModel):
     def network(self, genotype, *, size=None):
         """`genotype`'s classifier at `size` (default: the search size), uncompiled: for
         counting and timing, not training."""
-        inputs, features = self.inputs_builder()
+        inputs, features = self.inputs_builder(
+            **({} if genotype.embedding is None else {"embedding_dim": genotype.embedding}))
         ngrams = None
         if genotype.ending.ngrams != "none" and self.ngrams_builder is not None:
             ngrams = self.ngrams_builder(inputs)

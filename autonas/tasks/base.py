@@ -135,10 +135,11 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
 
     def _search_space(self, reduction_cell):
         return CellSearchSpace(self.operations or self._default_operations(), num_blocks=self.num_blocks,
-                               rank=self.rank, reduction_cell=reduction_cell, **self._head_choices())
+                               rank=self.rank, reduction_cell=reduction_cell, **self._network_choices())
 
-    def _head_choices(self):
-        """The head poolings and n-gram branches to search (`CellSearchSpace` keywords)."""
+    def _network_choices(self):
+        """The head poolings, n-gram branches and embedding widths to search (`CellSearchSpace`
+        keywords); none for images."""
         return {}
 
     def _search_objective(self):

@@ -38,7 +38,8 @@ class TextSearchClassifier(SearchClassifier):
             many word 1- and 2-grams for the n-gram branch.
         sequence_length: tokens kept per text; None picks the 95th percentile of the training
             texts' token counts, within [8, 256].
-        embedding_dim: width of the token embedding.
+        embedding_dim: width of the token embedding, or a list of widths for the search to
+            choose from (`best_genotype_.embedding` says which won).
 
     Example:
         >>> clf = TextSearchClassifier(time_limit="15m", seed=0)
@@ -80,16 +81,34 @@ class TextSearchClassifier(SearchClassifier):
     def _default_operations(self):
         return TEXT_OPERATIONS
 
-    def _head_choices(self):
+    def _network_choices(self):
         """Every head pooling and n-gram branch, so Kim's CNN (max pooling) and TF-IDF + a linear
-        model (n-grams alone) are points of the space; a one-shot supernet has the default head."""
-        return {} if is_one_shot(self.oracle) else {"poolings": POOLINGS, "ngram_branches": NGRAM_BRANCHES}
+        model (n-grams alone) are points of the space, and the embedding widths when several are
+        given; a one-shot supernet has the default head and one width."""
+        if is_one_shot(self.oracle):
+            return {}
+        widths = self._embedding_widths()
+        return {"poolings": POOLINGS, "ngram_branches": NGRAM_BRANCHES,
+                **({"embedding_widths": widths} if len(widths) > 1 else {})}
+
+    def _embedding_widths(self):
+        """The embedding widths asked for, as a tuple of ints (one when `embedding_dim` is one)."""
+        if isinstance(self.embedding_dim, numbers.Integral):
+            return (int(self.embedding_dim),)
+        return tuple(int(width) for width in self.embedding_dim)
 
     def _check_params(self):
-        for name in ("max_vocabulary", "embedding_dim"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not _is_positive_integer(self.max_vocabulary):
+            raise ValueError(f"max_vocabulary must be a positive integer, got {self.max_vocabulary!r}.")
+        widths = self.embedding_dim
+        if not _is_positive_integer(widths) and not (
+                isinstance(widths, (list, tuple)) and widths and len(set(widths)) == len(widths)
+                and all(_is_positive_integer(width) for width in widths)):
+            raise ValueError(f"embedding_dim must be a positive integer or a list of distinct ones to search, "
+                             f"got {widths!r}.")
+        if len(self._embedding_widths()) > 1 and is_one_shot(self.oracle):
+            raise ValueError(f"oracle={self.oracle!r} trains one supernet with one embedding width; pass one "
+                             f"embedding_dim, or a trial oracle such as 'evolution' to search {list(widths)}.")
         if self.sequence_length is not None:  # None: the 95th percentile of the training texts
             check_integer("sequence_length", self.sequence_length, 1)
         return super()._check_params()
@@ -111,7 +130,9 @@ class TextSearchClassifier(SearchClassifier):
             check_splittable(labels, classes)
             x_train, x_val, y_train, y_val = split_arrays(texts, labels, validation_split, seed)
         spec = text_data.spec_from_texts(x_train, max_vocabulary=self.max_vocabulary,
-                                         sequence_length=self.sequence_length, embedding_dim=self.embedding_dim)
+                                         sequence_length=self.sequence_length,
+                                         embedding_dim=self._embedding_widths()[0],
+                                         ngrams=bool(self._network_choices()))
         data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=batch_size,
                            seed=seed)
         return data, spec, classes
@@ -123,3 +144,7 @@ class TextSearchClassifier(SearchClassifier):
         words = list(self.input_spec_.vocabulary[:50]) or ["text"]
         long_text = " ".join(words * (4 * self.input_spec_.sequence_length // len(words) + 1))
         return np.array(["", "unseen wörds ✓ 文字", words[0], long_text, " ".join(words[:5]).upper()])
+
+
+def _is_positive_integer(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
