@@ -365,9 +365,10 @@ def main(argv=None):
         report["datasets"][split.name] = split.description
         rows = []
         for system in args.systems:
+            # autonas's epochs: None (sized to its budget) unless forced
+            epochs = args.autonas_kwargs[split.name].get("epochs") if system == "autonas" else args.epochs[split.name]
             with contextlib.redirect_stdout(sys.stderr):  # stdout is for the tables
-                result, _ = harness.run_guarded(RUNNERS[system], system, split, args.budget[split.name],
-                                                args.epochs[split.name], args)
+                result, _ = harness.run_guarded(RUNNERS[system], system, split, args.budget[split.name], epochs, args)
             rows.append(result)
             report["results"].append(result)
         say(f"== {split.name} / reference: TF-IDF + logistic regression")
