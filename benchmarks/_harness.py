@@ -177,8 +177,9 @@ def fit_autonas(clf, split, budget, epochs):
     """Fit `clf` on the split's training data, timing its `verbose=1` progress lines (printed at
     the end of every trial, sent to stderr), and score it on the test data.
 
-    Returns `(result, board, ends)`: the fields every benchmark reports, the leaderboard, and
-    the end of each trial in seconds from the start of `fit`.
+    Returns `(result, board, ends)`: the fields every benchmark reports (the epochs each trial
+    trained among them), the leaderboard, and the end of each trial in seconds from the start
+    of `fit`.
     """
     recorder = LineTimes(sys.stderr, r"^trial \d+/\d+ \|")
     start = time.monotonic()
@@ -203,6 +204,7 @@ def fit_autonas(clf, split, budget, epochs):
         "search_s": search_seconds, "best_val_accuracy": float(clf.best_score_),
         "best_architecture": str(clf.best_genotype_), "final_model": final,
         "trial_end_s": ends, "trial_seconds_inside": [float(s) for s in board.sort_values("trial")["seconds"]],
+        "trial_epochs": [None if e != e else int(e) for e in board.sort_values("trial")["epochs"]],  # NaN: none
         "notes": f"search {search_seconds:.0f}s; {final}" + (f"; {failed} failed trials" if failed else ""),
     }
     if len(ends) != len(board):

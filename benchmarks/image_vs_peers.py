@@ -217,8 +217,7 @@ def run_autonas(split, budget, epochs, args, *, system="autonas"):
     result, board, ends = harness.fit_autonas(clf, split, budget, epochs)
     best_row = board[board["architecture"] == str(clf.best_genotype_)].iloc[0]
     best_epochs = None if pd.isna(best_row["epochs"]) else int(best_row["epochs"])
-    trial_epochs = [None if pd.isna(e) else int(e) for e in board.sort_values("trial")["epochs"]]
-    result.update(system=system, epochs_per_trial=best_epochs, trial_epochs=trial_epochs,
+    result.update(system=system, epochs_per_trial=best_epochs,
                   autonas_kwargs=autonas_overrides(args, split.name),
                   retrained_size=None if clf.retrained_size_ is None else {
                       "filters": clf.retrained_size_.filters, "normal_cells": clf.retrained_size_.normal_cells})

@@ -138,7 +138,6 @@ def load(name, *, data_dir=None):
     if name == "passages":
         x_train, y_train = passages(x_train, y_train)
         title = f"{title} joined {PASSAGE_SENTENCES} sentences a passage"
-        pool = f"{len(x_train):,} passages"
     if test_file is None:
         x_train, x_test, y_train, y_test = fixed_test_split(x_train, y_train)
         pool = f"{len(x_train):,} training pool"

@@ -193,7 +193,7 @@ def check_serving(export, predict, texts):
 
 
 # --------------------------------------------------------------------------- autonas
-def run_autonas(split, budget, _epochs, args):
+def run_autonas(split, budget, epochs, args):
     import keras
 
     from autonas import TextSearchClassifier
@@ -202,11 +202,9 @@ def run_autonas(split, budget, _epochs, args):
     gc.collect()
     clf = TextSearchClassifier(max_trials=args.max_trials, time_limit=budget, seed=args.seed, verbose=1,
                                **args.autonas_kwargs[split.name])
-    result, board, _ = harness.fit_autonas(clf, split, budget, clf.epochs)  # None: sized to the budget
+    result, _, _ = harness.fit_autonas(clf, split, budget, epochs)  # epochs None: sized to the budget
     spec = getattr(clf, "input_spec_", None)
     result.update(retrained=clf.retrained_size_ is not None, oracle=clf.oracle,
-                  trial_epochs=[None if e != e else int(e) for e in board.sort_values("trial")["epochs"]],
-                  overrun_s=result["wall_s"] - budget,
                   sequence_length=getattr(spec, "sequence_length", None),
                   vocabulary_size=len(getattr(spec, "vocabulary", ())) or None)
     result["notes"] += f"; best val acc {result['best_val_accuracy']:.4f}"

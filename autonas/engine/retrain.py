@@ -69,12 +69,10 @@ def validated_epochs_only(genotype, final_epochs):
     """Whether `genotype` is retrained for its trial's epochs only, not as many as time allows.
 
     A network without cells does not grow with the final size: more epochs are all the
-    retraining could change, and for this linear model over TF-IDF n-grams they overfit. Trained
-    from scratch on the whole training pool and scored on the test splits, 5 / 10 / 20 / 40
-    epochs gave TREC 0.830 / 0.860 / 0.872 / 0.868, SST-2 0.827 / 0.821 / 0.815 / 0.812, MR
-    0.769 / 0.771 / 0.767 / 0.751, Subj 0.921 / 0.923 / 0.927 / 0.924; the 281 and more epochs its
-    time limit allowed gave SST-2 0.771 and MR 0.725 (docs/how-a-fit-works.md, "How long the
-    winner retrains"). A `final_epochs` the user gave still wins.
+    retraining could change, and for this linear model over TF-IDF n-grams they overfit (the
+    281 and more epochs a 900 s fit allowed scored 5 points below its trials' 10 on SST-2 and MR:
+    docs/how-a-fit-works.md, "How long a winner without cells retrains"). A `final_epochs` the
+    user gave still wins.
     """
     return final_epochs is None and genotype is not None and not genotype.ending.reads_cells
 
@@ -124,7 +122,7 @@ def retrain_best(outcome, hypermodel, data, *, final_size, final_epochs, batch_s
     strategy = make_strategy(strategy)
     deadline = deadline or Deadline(None)
     epochs = outcome.trial_epochs
-    as_validated = validated_epochs_only(outcome.genotype, final_epochs) and epochs is not None
+    as_validated = validated_epochs_only(outcome.genotype, final_epochs)
     final_epochs = epochs if as_validated else most_final_epochs(final_epochs, deadline)
     best = outcome.best_trial
     if best is not None and not os.path.exists(outcome.tuner.weights_path(best.trial_id)):

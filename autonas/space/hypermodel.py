@@ -142,7 +142,8 @@ class CellSearchSpace:
             ValueError: if the genotype does not fit this space (block count, operations).
         """
         values = {}
-        if genotype.ending.ngrams == "alone" and "alone" in self.ngram_branches and "head_ngrams" in self.network_choices:
+        if genotype.ending.ngrams == "alone" and "alone" in self.ngram_branches and (
+                "head_ngrams" in self.network_choices):
             return {"head_ngrams": "alone"}  # no cell decisions (see `declare`)
         for cell_type in self.cell_types:
             cell = getattr(genotype, cell_type)
@@ -171,12 +172,12 @@ class CellSearchSpace:
                                  f"have {name[5:]} {list(options)}.")
             if name in self.network_choices:
                 values[name] = chosen
-        if genotype.embedding not in self.embedding_widths and not (
-                genotype.embedding is None and "embedding_dim" in self.network_choices):
-            raise ValueError(f"The genotype's embedding width ({genotype.embedding}) is not in this space, whose "
-                             f"widths are {list(self.embedding_widths)}.")
-        if "embedding_dim" in self.network_choices:  # None: the task's own width, the first
-            values["embedding_dim"] = genotype.embedding or self.embedding_widths[0]
+        width = genotype.embedding
+        if "embedding_dim" in self.network_choices:
+            width = values["embedding_dim"] = width or self.embedding_widths[0]  # None: the task's, the first
+        if width not in self.embedding_widths:
+            raise ValueError(f"The genotype's embedding width ({width}) is not in this space, whose widths are "
+                             f"{list(self.embedding_widths)}.")
         return values
 
 
