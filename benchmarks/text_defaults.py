@@ -22,6 +22,9 @@ chosen on validation data. Variants (each changes one thing from `base`, the lib
 - `adam-max`, `adam-attention`, `adam-kim`, `adam-fused10`, `adam-max-fused10`,
   `adam-ngrams10`, `adam-ngrams30`: those heads under Adam 3e-3, the number being the n-gram
   vector's length (`NGRAM_SCALE`; the variants without it use 1).
+- `adam-attention-punctuation`, `adam-attention-cased`, `adam-kim-punctuation`,
+  `adam-kim-cased`: those two under another tokenization of the embedded sequence (`tokens=`:
+  punctuation marks as tokens, lower-cased or with case kept; the others use `"words"`).
 - `sklearn-tfidf`: the reference, not a network: scikit-learn's TF-IDF (word 1-2 grams) +
   `LogisticRegression(max_iter=1000)` fitted on the same 80% and scored on the same 20%.
 
@@ -73,6 +76,7 @@ class Setting:
     ngrams: str = "none"
     cell: str = "fixed"  # or "parallel": Kim's convolutions side by side
     ngram_scale: float = 1.0  # the n-gram vector's length (`autonas.data.text.NGRAM_SCALE`)
+    tokens: str = "words"  # how the embedded sequence cuts texts (`autonas.data.text.TOKENIZATIONS`)
 
 
 VARIANTS = {
@@ -98,6 +102,11 @@ VARIANTS = {
     "adam-ngrams30": Setting(optimizer="adam", learning_rate=3e-3, ngrams="alone", ngram_scale=30.0),
     "adam-max-fused10": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", ngrams="fused",
                                 ngram_scale=10.0),
+    **{f"{name}-{tokens}": dataclasses.replace(setting, tokens=tokens)
+       for name, setting in (("adam-attention", Setting(optimizer="adam", learning_rate=3e-3, pooling="attention")),
+                             ("adam-kim", Setting(optimizer="adam", learning_rate=3e-3, pooling="max",
+                                                  cell="parallel")))
+       for tokens in ("punctuation", "cased")},
 }
 CELL_OPERATIONS = ("conv_3", "conv_5", "conv_7", "identity")
 
@@ -140,7 +149,7 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters):
         start = time.monotonic()
         return sklearn_reference(x_train, y_train, x_val, y_val), time.monotonic() - start, None
     spec = text_data.spec_from_texts(x_train, max_vocabulary=20000, sequence_length=None,
-                                     embedding_dim=setting.embedding_dim)
+                                     embedding_dim=setting.embedding_dim, tokens=setting.tokens)
     data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=128, seed=seed)
     cell = fixed_cell(num_blocks) if setting.cell == "fixed" else parallel_cell(num_blocks, CELL_OPERATIONS[:3])
     genotype = Genotype(normal=cell, reduce=cell if setting.reductions else None,

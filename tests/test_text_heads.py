@@ -133,15 +133,16 @@ def test_attention_pooling_starts_as_the_mean_and_reloads(tmp_path):
     np.testing.assert_allclose(reloaded(x).numpy(), model(x).numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize("head", [Head(pooling="attention"), Head(ngrams="alone"), Head("max", "fused")], ids=str)
-def test_every_branch_serves_raw_strings_in_a_fresh_process(tiny, head, tmp_path):
+@pytest.mark.parametrize("head, tokens", [(Head(pooling="attention"), "punctuation"), (Head(ngrams="alone"), "words"),
+                                          (Head("max", "fused"), "cased")], ids=str)
+def test_every_branch_serves_raw_strings_in_a_fresh_process(tiny, head, tokens, tmp_path):
     words = {"sport": "match goal team score".split(), "food": "bread cheese soup oven".split()}
     rng = np.random.default_rng(0)
     labels = rng.choice(sorted(words), size=640)
     texts = [" ".join(rng.choice(words[label], 3)) + " the new one" for label in labels]
     genotype = Genotype(normal=CELL, reduce=CELL, head=head)  # warm starts fit texts long enough to reduce too
     clf = TextSearchClassifier(**{**tiny, "operations": ["conv_3", "identity"], "epochs": 6, "final_epochs": 6,
-                                  "embedding_dim": 8, "directory": str(tmp_path / "search")},
+                                  "embedding_dim": 8, "tokens": tokens, "directory": str(tmp_path / "search")},
                                warm_start=[genotype]).fit(texts, labels)
     assert clf.best_genotype_.ending == head
     assert clf.best_genotype_.normal == CELL or not head.reads_cells

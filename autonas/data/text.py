@@ -20,6 +20,31 @@ NGRAMS = 2  # the bag-of-n-grams branch reads words and word pairs (TF-IDF over 
 # trial's few epochs; scaling its input is that step size, for the n-gram weights alone.
 NGRAM_SCALE = 10.0
 _RESERVED_TOKENS = ("", "[UNK]")  # padding and out-of-vocabulary, added by TextVectorization itself
+# How the embedded sequence cuts a text into tokens: lower-cased words without punctuation
+# (Keras's default), lower-cased words and punctuation marks as tokens of their own, or both with
+# case kept (Kim's (2014) preprocessing for TREC). The n-gram branch always reads lower-cased
+# words, as scikit-learn's TfidfVectorizer does.
+TOKENIZATIONS = ("words", "punctuation", "cased")
+# Punctuation marks as tokens led "words" by 0.4 points on the mean of four sentence sets'
+# validation splits, for two different cells (docs/how-a-fit-works.md, "How texts are cut").
+DEFAULT_TOKENS = "punctuation"
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+def split_punctuation(texts):
+    """Make every character that is not a letter, mark, digit, space or apostrophe a token of its
+    own ("Paris?" -> "Paris ?"); apostrophes stay inside words ("don't", "'s")."""
+    return tf.strings.regex_replace(texts, r"([^\pL\pM\pN\s'])", r" \1 ")
+
+
+@keras.saving.register_keras_serializable(package="autonas")
+def lower_and_split_punctuation(texts):
+    """`split_punctuation`, lower-cased (Unicode-aware, unlike Keras's ASCII `"lower"`)."""
+    return tf.strings.lower(split_punctuation(texts), encoding="utf-8")
+
+
+_STANDARDIZE = {"words": "lower_and_strip_punctuation", "punctuation": lower_and_split_punctuation,
+                "cased": split_punctuation}
 
 
 def check_texts(x, name="x"):
@@ -70,6 +95,7 @@ class TextInputSpec:
         vocabulary: tokens, most frequent first (without the padding and unknown tokens).
         sequence_length: tokens kept per text (longer texts are cut, shorter ones padded).
         embedding_dim: width of the token embedding.
+        tokens: how texts are cut into the embedded tokens, one of `TOKENIZATIONS`.
         ngram_vocabulary: word 1- and 2-grams for the bag-of-n-grams branch, most frequent
             first (without the unknown token).
         idf_weights: the inverse document frequency of each n-gram (Keras gives unknown ones
@@ -81,13 +107,14 @@ class TextInputSpec:
     embedding_dim: int
     ngram_vocabulary: tuple = ()
     idf_weights: tuple = ()
+    tokens: str = DEFAULT_TOKENS
 
     def build_inputs(self, embedding_dim=None):
         """`(inputs, features)`: a raw-string Keras Input and the embedded token sequence, each
         token `embedding_dim` wide (default: the spec's)."""
         inputs = keras.Input(shape=(), dtype="string", name="text")
         tokens = layers.TextVectorization(vocabulary=list(self.vocabulary), output_sequence_length=self.sequence_length,
-                                          name="tokenize")(inputs)
+                                          standardize=_STANDARDIZE[self.tokens], name="tokenize")(inputs)
         features = layers.Embedding(len(self.vocabulary) + len(_RESERVED_TOKENS), embedding_dim or self.embedding_dim,
                                     name="embed")(tokens)
         return inputs, features
@@ -110,21 +137,25 @@ class TextInputSpec:
         return (self.sequence_length,)
 
     def to_dict(self):
-        return {"dtype": "string", "shape": [], "sequence_length": self.sequence_length,
+        return {"dtype": "string", "shape": [], "tokens": self.tokens, "sequence_length": self.sequence_length,
                 "vocabulary_size": len(self.vocabulary), "ngram_vocabulary_size": len(self.ngram_vocabulary)}
 
     def check(self, x, name="x"):
         return as_string_dataset(check_texts(x, name=name))
 
 
-def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, length_percentile=95, ngrams=True):
-    """Adapt a vocabulary on `texts` and pick the sequence length (the `length_percentile`-th
-    percentile of token counts, within [8, 256]) unless `sequence_length` is given; count the
-    n-grams' vocabulary and weights only when `ngrams` (a space without the n-gram branch never
-    reads them)."""
+def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, length_percentile=95, ngrams=True,
+                    tokens=DEFAULT_TOKENS):
+    """Adapt a vocabulary of `tokens` (one of `TOKENIZATIONS`) on `texts` and pick the sequence
+    length (the `length_percentile`-th percentile of token counts, within [8, 256]) unless
+    `sequence_length` is given; count the n-grams' vocabulary and weights only when `ngrams` (a
+    space without the n-gram branch never reads them)."""
     # Ragged: counting tokens must not pad every text to the longest (one 10 MB text among 40
     # made a 40 x 2M-token matrix, 44 s and 640 MB, where the counts take a fraction of that).
-    adapter = layers.TextVectorization(max_tokens=max_vocabulary + len(_RESERVED_TOKENS), ragged=True)
+    if tokens not in TOKENIZATIONS:
+        raise ValueError(f"tokens must be one of {TOKENIZATIONS}, got {tokens!r}.")
+    adapter = layers.TextVectorization(max_tokens=max_vocabulary + len(_RESERVED_TOKENS), ragged=True,
+                                       standardize=_STANDARDIZE[tokens])
     adapter.adapt(tf.constant(texts.astype(str)))
     vocabulary = tuple(token for token in adapter.get_vocabulary() if token not in _RESERVED_TOKENS)
     if not vocabulary:
@@ -136,7 +167,7 @@ def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, le
                                       MAX_SEQUENCE_LENGTH))
     ngram_vocabulary, idf_weights = ngram_statistics(texts, max_ngrams=max_vocabulary) if ngrams else ((), ())
     return TextInputSpec(vocabulary=vocabulary, sequence_length=int(sequence_length), embedding_dim=int(embedding_dim),
-                         ngram_vocabulary=ngram_vocabulary, idf_weights=idf_weights)
+                         ngram_vocabulary=ngram_vocabulary, idf_weights=idf_weights, tokens=tokens)
 
 
 def ngram_statistics(texts, *, max_ngrams, batch_size=256):

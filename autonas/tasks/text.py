@@ -40,6 +40,11 @@ class TextSearchClassifier(SearchClassifier):
             texts' token counts, within [8, 256].
         embedding_dim: width of the token embedding, or a list of widths for the search to
             choose from (`best_genotype_.embedding` says which won).
+        tokens: how the embedded sequence cuts texts into tokens: "punctuation" (the default:
+            lower-cased words, and punctuation marks as tokens of their own), "words"
+            (lower-cased, punctuation dropped: Keras's default) or "cased" (as "punctuation",
+            with case kept, as Kim (2014) did for TREC). The n-gram branch always reads
+            lower-cased words.
 
     Example:
         >>> clf = TextSearchClassifier(time_limit="15m", seed=0)
@@ -56,7 +61,7 @@ class TextSearchClassifier(SearchClassifier):
                  final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
                  distribution_strategy=None, parallel_trials=1, successive_halving=False, objective="val_accuracy",
                  max_params=None, max_latency_ms=None, latency_batch_size=None, max_vocabulary=20000,
-                 sequence_length=None, embedding_dim=64):
+                 sequence_length=None, embedding_dim=64, tokens=text_data.DEFAULT_TOKENS):
         super().__init__(max_trials=max_trials, epochs=epochs, final_epochs=final_epochs, time_limit=time_limit,
                          oracle=oracle, seed=seed, directory=directory, overwrite=overwrite, verbose=verbose,
                          retrain=retrain, batch_size=batch_size, num_blocks=num_blocks, operations=operations,
@@ -69,6 +74,7 @@ class TextSearchClassifier(SearchClassifier):
         self.max_vocabulary = max_vocabulary
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
+        self.tokens = tokens
 
     def __sklearn_tags__(self):
         """Texts are a 1-D sequence of strings (or one column of them), not numeric rows."""
@@ -109,6 +115,8 @@ class TextSearchClassifier(SearchClassifier):
         if len(self._embedding_widths()) > 1 and is_one_shot(self.oracle):
             raise ValueError(f"oracle={self.oracle!r} trains one supernet with one embedding width; pass one "
                              f"embedding_dim, or a trial oracle such as 'evolution' to search {list(widths)}.")
+        if self.tokens not in text_data.TOKENIZATIONS:
+            raise ValueError(f"tokens must be one of {text_data.TOKENIZATIONS}, got {self.tokens!r}.")
         if self.sequence_length is not None:  # None: the 95th percentile of the training texts
             check_integer("sequence_length", self.sequence_length, 1)
         return super()._check_params()
@@ -132,7 +140,7 @@ class TextSearchClassifier(SearchClassifier):
         spec = text_data.spec_from_texts(x_train, max_vocabulary=self.max_vocabulary,
                                          sequence_length=self.sequence_length,
                                          embedding_dim=self._embedding_widths()[0],
-                                         ngrams=bool(self._network_choices()))
+                                         ngrams=bool(self._network_choices()), tokens=self.tokens)
         data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=batch_size,
                            seed=seed)
         return data, spec, classes
