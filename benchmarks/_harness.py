@@ -39,6 +39,14 @@ def say(message):
     print(message, file=sys.stderr, flush=True)
 
 
+def print_table(lines, json_path, payload):
+    """Print a finished table to stdout and, when `json_path` is given, write `payload` there."""
+    print("\n".join(lines), flush=True)
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=2)
+
+
 def fmt(value, spec):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"

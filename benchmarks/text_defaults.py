@@ -60,7 +60,7 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 from benchmarks import text_datasets  # noqa: E402
-from benchmarks._harness import name_list, say  # noqa: E402
+from benchmarks._harness import name_list, print_table, say  # noqa: E402
 
 DATASETS = ("trec", "sst2", "mr", "subj")
 
@@ -217,10 +217,7 @@ def main(argv=None):
     lines.append("")
     lines.append(f"_Load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after on {os.cpu_count()} "
                  "CPUs; seconds include building and tracing._")
-    print("\n".join(lines), flush=True)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"config": vars(args), "runs": runs}, handle, indent=2)
+    print_table(lines, args.json, {"config": vars(args), "runs": runs})
     return 0
 
 

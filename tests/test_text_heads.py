@@ -144,7 +144,7 @@ def test_every_branch_serves_raw_strings_in_a_fresh_process(tiny, head, tokens, 
     clf = TextSearchClassifier(**{**tiny, "operations": ["conv_3", "identity"], "epochs": 6, "final_epochs": 6,
                                   "embedding_dim": 8, "tokens": tokens, "directory": str(tmp_path / "search")},
                                warm_start=[genotype]).fit(texts, labels)
-    assert clf.best_genotype_.ending == head
+    assert clf.best_genotype_.ending == head and clf.input_spec_.tokens == tokens
     assert clf.best_genotype_.normal == CELL or not head.reads_cells
     clf.export(tmp_path / "model")
     probe = np.array(["", "goal for the team", "Ünïcödé 文字 ✓ soup", " ".join(["bread"] * 3000), "BREAD OVEN!"])
