@@ -2,7 +2,7 @@
 
 One `ImageSearchClassifier(objective=["val_accuracy", cost], time_limit=...)` fit with the
 defaults otherwise (`--cost`: latency_ms, params or flops); then up to `--points` trials of its
-`pareto_front_` (its ends and points between, by latency) are exported with
+`pareto_front_` (its ends and points between, by that cost) are exported with
 `clf.export(path, trial=...)`, each retrained as the winner was. Every exported SavedModel is
 loaded back with plain `tf.saved_model.load` and measured as it serves: test accuracy on the
 2,000 test images, and the median milliseconds of its `serve` call on 1 and on 128 images
@@ -12,6 +12,7 @@ loaded back with plain `tf.saved_model.load` and measured as it serves: test acc
 """
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -25,9 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from datasets import load_fashion  # noqa: E402
 
 
-def spread(front, count):
-    """Up to `count` rows of `front` (sorted by latency): both ends and points evenly between."""
-    front = front.sort_values("latency_ms").reset_index(drop=True)
+def spread(front, count, cost):
+    """Up to `count` rows of `front` (sorted by `cost`): both ends and points evenly between."""
+    front = front.sort_values(cost).reset_index(drop=True)
     if len(front) <= count:
         return front
     picks = sorted({int(round(i)) for i in np.linspace(0, len(front) - 1, count)})
@@ -78,7 +79,7 @@ def main():
         plot_front(clf, args.cost).savefig(args.plot, dpi=100)
     rows = []
     with tempfile.TemporaryDirectory() as directory:
-        for _, point in spread(clf.pareto_front_, args.points).iterrows():
+        for _, point in spread(clf.pareto_front_, args.points, args.cost).iterrows():
             path = os.path.join(directory, f"trial_{point.trial}")
             started = time.monotonic()
             clf.export(path, trial=point.trial)
@@ -96,12 +97,13 @@ def main():
                 "retrain_s": export_seconds,
             })
             print(f"exported trial {point.trial} in {export_seconds:.0f} s", flush=True)
-    print("\n| trial | val acc (search) | params | MFLOPs | latency in search (ms) | test acc (exported) | "
+    print("\n| trial | width | val acc (search) | params | MFLOPs | latency in search (ms) | test acc (exported) | "
           "served, 1 image (ms) | served, 128 images (ms) | retrain + export (s) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['trial']} | {row['val_accuracy']:.4f} | {row['params']:,} | {row['flops'] / 1e6:.1f} | "
-              f"{row['search_latency_ms']:.2f} | {row['test_accuracy']:.4f} | {row['served_ms_1']:.2f} | "
+        width = re.search(r"width: x([0-9.]+)", row["architecture"])
+        print(f"| {row['trial']} | x{width.group(1) if width else 1} | {row['val_accuracy']:.4f} | {row['params']:,} | "
+              f"{row['flops'] / 1e6:.1f} | {row['search_latency_ms']:.2f} | {row['test_accuracy']:.4f} | {row['served_ms_1']:.2f} | "
               f"{row['served_ms_128']:.1f} | {row['retrain_s']:.0f} |")
     print("\narchitectures:")
     for row in rows:

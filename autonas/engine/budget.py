@@ -64,6 +64,36 @@ class Deadline:
         return Deadline(None if self.seconds is None else max(self.remaining, 0.0) * share, clock=self._clock)
 
 
+class SearchDeadline(Deadline):
+    """The part of a fit's time limit its search may use: `share` of what remains when the
+    search starts, the rest kept to retrain the winner.
+
+    `keep(seconds)` keeps less than that rest when the best architecture so far is known to
+    retrain in seconds (a text network of n-grams alone), so the search goes on into the time a
+    retraining would not use instead of ending the fit early; `keep(None)` keeps the whole rest
+    again (a later best needs it), which may end the search at once.
+
+    Example:
+        >>> search = SearchDeadline(Deadline(100.0, clock=lambda: 0.0), 0.7)
+        >>> search.seconds, search.keep(5.0), search.seconds
+        (70.0, None, 95.0)
+    """
+
+    def __init__(self, deadline, share):
+        super().__init__(None, clock=deadline._clock)
+        remaining = deadline.remaining
+        self._whole = None if remaining is None else max(remaining, 0.0)
+        self._rest = None if remaining is None else self._whole * (1.0 - share)
+        self.keep(None)
+
+    def keep(self, seconds):
+        """Keep `seconds` (at most the share's rest; None: all of it) for after the search."""
+        if self._whole is None:
+            return
+        kept = self._rest if seconds is None else min(max(float(seconds), 0.0), self._rest)
+        self.seconds = self._whole - kept
+
+
 class CosinePlan:
     """Cosine learning-rate decay over the epochs that fit: re-planned after each epoch under a deadline.
 

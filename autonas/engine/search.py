@@ -28,7 +28,7 @@ from autonas.cluster.local import check_parallel_trials
 from autonas.cluster.roles import Cluster
 from autonas.distribute.multi_worker_strategy import agreed, spans_workers, worker_index
 from autonas.distribute.strategies import global_batch_size, make_strategy
-from autonas.engine.budget import CosineEpochs, Deadline
+from autonas.engine.budget import CosineEpochs, Deadline, SearchDeadline
 from autonas.engine.costs import TrialCosts
 from autonas.engine.objectives import ACCURACY, COSTS, VIOLATION, SearchObjective
 from autonas.engine.progress import TrialProgress, speaker
@@ -203,7 +203,7 @@ def search_directory(directory, strategy=None):
 def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=None, seed=None, max_trials=None,
                warm_start=None, project_name="search", overwrite=False, strategy=None, batch_size=128,
                one_shot_learning_rate=None, task="search", verbose=1, cluster=None, successive_halving=None,
-               callbacks=(), objective=None, cost_size=None):
+               callbacks=(), objective=None, cost_size=None, retraining_seconds=None):
     """Search `space` for the best architecture on `data`.
 
     Args:
@@ -241,6 +241,10 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
             the limits (trial searches only).
         cost_size: the `NetworkSize` costs are measured at (the returned model's); None: the
             search size.
+        retraining_seconds: `f(genotype, training_seconds)`, the seconds the retraining of the
+            best trial so far is known to need, or None (`retrain.quick_retraining_seconds`);
+            with a `SearchDeadline`, a trial search of one process keeps only that for it after
+            each trial (`SearchDeadline.keep`), so its deadline moves with the best trial.
 
     Returns:
         A `SearchOutcome`.
@@ -265,12 +269,13 @@ def run_search(oracle, space, hypermodel, data, *, epochs, directory, deadline=N
                           seed=seed, max_trials=max_trials, warm_start=warm_start, project_name=project_name,
                           overwrite=overwrite, strategy=strategy, batch_size=batch_size, task=task, verbose=verbose,
                           cluster=cluster or Cluster.from_environment(), halving=make_halving(successive_halving),
-                          callbacks=callbacks, objective=objective or SearchObjective(), cost_size=cost_size)
+                          callbacks=callbacks, objective=objective or SearchObjective(), cost_size=cost_size,
+                          retraining_seconds=retraining_seconds)
 
 
 def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadline, seed, max_trials, warm_start,
                    project_name, overwrite, strategy, batch_size, task, verbose, cluster, halving, callbacks,
-                   objective, cost_size):
+                   objective, cost_size, retraining_seconds):
     """A search with a keras-tuner Oracle, training every trial (see `run_search`).
 
     In a chief/worker search (keras-tuner's KERASTUNER_* variables, `autonas.cluster`) the chief
@@ -302,9 +307,21 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     fixed_epochs = fixed_trial_epochs(epochs)
     trial_epochs = TrialEpochs(epochs, deadline, concurrent=cluster.concurrent_trials)
     costs = TrialCosts(objective, samples=latency_samples(data), size=cost_size) if objective.costs else None
-    tuner = SearchTuner(hypermodel, oracle, deadline=deadline, trial_epochs=trial_epochs, on_trial_done=progress,
+    # Workers started with an end of their own (`parallel_trials`) would not follow a moving one.
+    follow_best = (retraining_seconds is not None and isinstance(deadline, SearchDeadline)
+                   and not cluster.distributed)
+
+    def trial_done(tuner, trial):
+        if follow_best:
+            _keep_for_retraining(deadline, tuner.oracle, objective, space, retraining_seconds)
+        if progress is not None:
+            progress(tuner, trial)
+
+    tuner = SearchTuner(hypermodel, oracle, deadline=deadline, trial_epochs=trial_epochs, on_trial_done=trial_done,
                         cluster=cluster, directory=directory, project_name=project_name, overwrite=overwrite,
                         distribution_strategy=strategy, costs=costs)
+    if follow_best:  # a resumed search's best so far
+        _keep_for_retraining(deadline, tuner.oracle, objective, space, retraining_seconds)
     # A trial that would run past the deadline (in practice the first, before any pace is known)
     # shortens its schedule to end on time; `trial_epochs` re-plans it per trial.
     tuner.search(data.train, validation_data=data.validation, epochs=fixed_epochs, verbose=0,
@@ -313,9 +330,7 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
     if cluster.is_worker:
         return SearchOutcome(genotype=None, score=None, leaderboard=None, tuner=tuner, role=role,
                              worker_trials=[trial.trial_id for trial in tuner.finished_trials])
-    # keras-tuner's best trial is by its score: a MultiObjective's is a sum of unlike units.
-    best = objective.best(tuner.oracle.trials.values()) if objective.costs else next(
-        iter(tuner.oracle.get_best_trials(1)), None)
+    best = _best_trial(tuner.oracle, objective)
     if best is None:
         raise RuntimeError(_no_trial_message(tuner, objective))
     # A promoted trial trained from its parent's epochs on: the winner had them all.
@@ -324,6 +339,28 @@ def _search_trials(oracle, space, hypermodel, data, *, epochs, directory, deadli
                          leaderboard=trial_leaderboard(tuner, space), trial_epochs=int(best_epochs),
                          tuner=tuner, best_trial=best, role=role,
                          trial_workers=tuner.trial_workers if cluster.is_chief else None)
+
+
+def _best_trial(oracle, objective):
+    """The search's best trial so far, or None."""
+    # keras-tuner's best trial is by its score: a MultiObjective's is a sum of unlike units.
+    if objective.costs:
+        return objective.best(oracle.trials.values())
+    return next(iter(oracle.get_best_trials(1)), None)
+
+
+def _keep_for_retraining(deadline, oracle, objective, space, retraining_seconds):
+    """Move the search's end by what the best trial so far needs to retrain (`SearchDeadline.keep`)."""
+    best = _best_trial(oracle, objective)
+    if best is None or not best.metrics.exists("seconds") or untrained(best):
+        deadline.keep(None)
+        return
+    # A promoted trial's seconds are its rung's: per epoch, times all the epochs it trained.
+    seconds = best.metrics.get_last_value("seconds")
+    epochs = best.metrics.get_last_value("epochs") if best.metrics.exists("epochs") else 0
+    if epochs:
+        seconds *= trained_epochs(best) / epochs
+    deadline.keep(retraining_seconds(space.declare(best.hyperparameters.copy()), seconds))
 
 
 def trial_leaderboard(tuner, space):

@@ -58,7 +58,13 @@ def plot_front(search, cost=None, axes=None):
         if name == cost and name in objective.limits:
             ax.axvline(objective.limits[name], color="C3", linestyle="--", linewidth=1, label=parameter)
     if cost in ("params", "flops"):
+        from matplotlib.ticker import EngFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        # 20k, 50k, 100k, ...: a log axis's own labels of 2-9 x 10^k overlap.
+        ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(COST_LABELS[cost])
     ax.set_ylabel("score (validation accuracy)")
     ax.grid(alpha=0.3)

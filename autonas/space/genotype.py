@@ -6,7 +6,8 @@ output of the previous cell) and B blocks. Block b reads two earlier states (any
 output concatenates the states listed in `concat` (by default every block output that no other
 block reads, as in NASNet). A genotype may also fix how the network ends (`Head`: the pooling over
 positions and a bag-of-n-grams branch for texts); without one it ends as every image network does.
-A text genotype may also fix the width of its token embedding (`embedding`).
+A text genotype may also fix the width of its token embedding (`embedding`), and any genotype
+its network's width, as a multiple of the filters its size gives (`width_multiplier`).
 
 Example:
     >>> cell = Cell.from_blocks([Block(0, "sep_conv_3x3", 1, "identity"),
@@ -150,13 +151,16 @@ class Genotype:
     the network never builds would only add decisions that change nothing. `head` is None for
     the default end (`Head()`), so genotypes of spaces that do not search it stay as they were.
     `embedding` is the width of a text network's token embedding, None for the task's own
-    (`embedding_dim`) or where there is none (images; n-grams alone).
+    (`embedding_dim`) or where there is none (images; n-grams alone). `width_multiplier`
+    multiplies the filters of every size the network is built at (MobileNet's width
+    multiplier: what a search for small, fast models varies beside the cells); None is 1.
     """
 
     normal: Cell
     reduce: Cell | None = None
     head: Head | None = None
     embedding: int | None = None
+    width_multiplier: float | None = None
 
     def __post_init__(self):
         if self.head == Head():  # one form for the default end: equal genotypes compare equal
@@ -167,6 +171,7 @@ class Genotype:
             if not _is_index(self.embedding) or self.embedding < 1:
                 raise ValueError(f"A genotype's embedding must be a positive int or None, got {self.embedding!r}.")
             object.__setattr__(self, "embedding", int(self.embedding))
+        object.__setattr__(self, "width_multiplier", _multiplier(self.width_multiplier, self.ending.reads_cells))
 
     @property
     def ending(self):
@@ -179,13 +184,16 @@ class Genotype:
             data["head"] = dataclasses.asdict(self.head)
         if self.embedding is not None:
             data["embedding"] = self.embedding
+        if self.width_multiplier is not None:
+            data["width_multiplier"] = self.width_multiplier
         return data
 
     @classmethod
     def from_dict(cls, data):
         reduce, head = data.get("reduce"), data.get("head")
         return cls(normal=Cell.from_dict(data["normal"]), reduce=None if reduce is None else Cell.from_dict(reduce),
-                   head=None if head is None else Head(**head), embedding=data.get("embedding"))
+                   head=None if head is None else Head(**head), embedding=data.get("embedding"),
+                   width_multiplier=data.get("width_multiplier"))
 
     def to_json(self):
         """A JSON string; `Genotype.from_json` restores an equal genotype."""
@@ -209,7 +217,8 @@ class Genotype:
             return f"head: {self.head} (no cells)"
         text = " | ".join(f"{name}: {cell}" for name, cell in self.cells.items())
         text = text if self.head is None else f"{text} | head: {self.head}"
-        return text if self.embedding is None else f"{text} | embedding: {self.embedding}"
+        text = text if self.embedding is None else f"{text} | embedding: {self.embedding}"
+        return text if self.width_multiplier is None else f"{text} | width: x{self.width_multiplier:g}"
 
     def plot(self, axes=None):
         """The cells as directed graphs: a matplotlib Figure (`autonas.plots.plot_cell`)."""
@@ -226,7 +235,19 @@ class Genotype:
                     if self.head.reads_cells else "ngrams alone")
         if self.embedding is not None:
             text = f"E{self.embedding} {text}"
+        if self.width_multiplier is not None:
+            text = f"W{self.width_multiplier:g} {text}"
         return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _multiplier(value, reads_cells):
+    """A genotype's `width_multiplier` in its one form: None for 1 and for a network without
+    cells (nothing to widen), else a positive finite float."""
+    if value is None or not reads_cells:
+        return None
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < float(value) < float("inf"):
+        raise ValueError(f"A genotype's width_multiplier must be a positive number or None, got {value!r}.")
+    return None if float(value) == 1.0 else float(value)
 
 
 def _is_index(value):

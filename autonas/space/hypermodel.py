@@ -4,8 +4,9 @@ Each cell (normal, reduce) has `num_blocks` blocks; each block declares, in orde
 `<cell>_b<k>_input_a`, `<cell>_b<k>_op_a`, `<cell>_b<k>_input_b`, `<cell>_b<k>_op_b`, all
 `Choice`s, so any keras-tuner oracle (RandomSearch, BayesianOptimization, Hyperband, or autonas's
 own) can search it, and a mutation of one hyperparameter changes one input or one operation.
-A space given more than one n-gram branch, head pooling or embedding width (texts) declares
-`head_ngrams` before the cells and `head_pooling` and `embedding_dim` after them, the same way.
+A space given more than one n-gram branch, head pooling or embedding width (texts), or width
+multiplier, declares `head_ngrams` before the cells and `head_pooling`, `embedding_dim` and
+`width_multiplier` after them, the same way.
 
 Example:
     >>> import keras_tuner
@@ -45,10 +46,13 @@ class CellSearchSpace:
             needs a text network).
         embedding_widths: the token-embedding widths to search (text networks); the default,
             `(None,)`, leaves the width to the task (`Genotype.embedding` None).
+        width_multipliers: the multipliers of the network's filters to search
+            (`Genotype.width_multiplier`); the default, `(None,)`, builds every size as given.
     """
 
     def __init__(self, operations=IMAGE_OPERATIONS, num_blocks=4, rank=2, reduction_cell=True,
-                 poolings=POOLINGS[:1], ngram_branches=NGRAM_BRANCHES[:1], embedding_widths=(None,)):
+                 poolings=POOLINGS[:1], ngram_branches=NGRAM_BRANCHES[:1], embedding_widths=(None,),
+                 width_multipliers=(None,)):
         self.operations = tuple(operations)
         check_operations(self.operations, rank)
         if int(num_blocks) < 1:
@@ -66,13 +70,18 @@ class CellSearchSpace:
                 not self.embedding_widths or len(set(self.embedding_widths)) != len(self.embedding_widths)
                 or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in self.embedding_widths)):
             raise ValueError(f"embedding_widths must list distinct positive ints, got {list(embedding_widths)!r}.")
+        self.width_multipliers = tuple(width_multipliers)
+        if self.width_multipliers != (None,) and (
+                not self.width_multipliers or len(set(self.width_multipliers)) != len(self.width_multipliers)
+                or not all(isinstance(m, float) and m > 0 for m in self.width_multipliers)):
+            raise ValueError(f"width_multipliers must list distinct positive floats, got {list(width_multipliers)!r}.")
 
     @property
     def network_choices(self):
         """The decisions this space searches outside the cells, `{hyperparameter name:
         options}` (those with more than one option), in declaration order."""
         choices = {"head_ngrams": self.ngram_branches, "head_pooling": self.poolings,
-                   "embedding_dim": self.embedding_widths}
+                   "embedding_dim": self.embedding_widths, "width_multiplier": self.width_multipliers}
         return {name: options for name, options in choices.items() if len(options) > 1}
 
     def choices_configuration(self):
@@ -80,8 +89,11 @@ class CellSearchSpace:
         a resumed search's record keeps them."""
         if not self.network_choices:
             return None
-        return {"poolings": list(self.poolings), "ngram_branches": list(self.ngram_branches),
-                "embedding_widths": list(self.embedding_widths)}
+        configuration = {"poolings": list(self.poolings), "ngram_branches": list(self.ngram_branches),
+                         "embedding_widths": list(self.embedding_widths)}
+        if "width_multiplier" in self.network_choices:  # absent from the records of earlier searches
+            configuration["width_multipliers"] = list(self.width_multipliers)
+        return configuration
 
     @staticmethod
     def _name(cell, block, slot, what):
@@ -90,8 +102,8 @@ class CellSearchSpace:
     def declare(self, hp):
         """Declare (or read) this space's hyperparameters on `hp` and return the genotype.
 
-        With "alone" among several n-gram branches, the cells, the pooling and the embedding
-        width are declared in a keras-tuner conditional scope on `head_ngrams`: a network without
+        With "alone" among several n-gram branches, the cells, the pooling, the embedding
+        width and the width multiplier are declared in a keras-tuner conditional scope on `head_ngrams`: a network without
         cells has no cell decisions, so every such network is one configuration (tried once,
         never mutated in its unused cells), and its genotype carries the space's default cells.
         """
@@ -100,9 +112,11 @@ class CellSearchSpace:
             cells = self._declare_cells(hp)
             pooling = self._choose(hp, "head_pooling", self.poolings)
             embedding = self._choose(hp, "embedding_dim", self.embedding_widths)
+            multiplier = self._choose(hp, "width_multiplier", self.width_multipliers)
         if ngrams == "alone":
             cells, pooling = self._declare_cells(keras_tuner.HyperParameters()), self.poolings[0]
-        return Genotype(**cells, head=Head(pooling=pooling, ngrams=ngrams), embedding=embedding)
+        return Genotype(**cells, head=Head(pooling=pooling, ngrams=ngrams), embedding=embedding,
+                        width_multiplier=multiplier)
 
     def _declare_cells(self, hp):
         """The cells chosen on `hp`, or None when their decisions are inactive (`declare`)."""
@@ -178,6 +192,15 @@ class CellSearchSpace:
         if width not in self.embedding_widths:
             raise ValueError(f"The genotype's embedding width ({width}) is not in this space, whose widths are "
                              f"{list(self.embedding_widths)}.")
+        multipliers = [multiplier or 1.0 for multiplier in self.width_multipliers]
+        multiplier = genotype.width_multiplier or 1.0
+        if multiplier not in multipliers:
+            if genotype.width_multiplier is not None:
+                raise ValueError(f"The genotype's width multiplier ({multiplier:g}) is not in this space, whose "
+                                 f"multipliers are {multipliers}.")
+            multiplier = multipliers[0]  # a genotype that names none (a starting cell) takes the space's first
+        if "width_multiplier" in self.network_choices:
+            values["width_multiplier"] = multiplier
         return values
 
 
@@ -247,7 +270,7 @@ class CellHyperModel(keras_tuner.HyperModel):
         if genotype.ending.ngrams != "none" and self.ngrams_builder is not None:
             ngrams = self.ngrams_builder(inputs)
         return build_classifier(genotype, inputs=inputs, features=features, num_classes=self.num_classes,
-                                size=size or self.size, ngrams=ngrams)
+                                size=(size or self.size).widened(genotype.width_multiplier), ngrams=ngrams)
 
     def build_genotype(self, genotype, *, size=None):
         """A compiled model for `genotype` at `size` (default: the search size)."""

@@ -50,6 +50,17 @@ class NetworkSize:
                 and self.reductions == other.reductions and self.stem_multiplier >= other.stem_multiplier
                 and self.stem_downsamplings == other.stem_downsamplings)
 
+    def widened(self, multiplier):
+        """This size with `multiplier` times the filters (at least 2); itself for None.
+
+        Example:
+            >>> NetworkSize(filters=16).widened(0.25).filters
+            4
+        """
+        if multiplier is None:
+            return self
+        return dataclasses.replace(self, filters=max(2, round(self.filters * multiplier)))
+
     def __post_init__(self):
         if self.filters < 2:
             raise ValueError(f"filters must be at least 2, got {self.filters}.")

@@ -9,6 +9,7 @@ inputs are validated and preprocessed (`_prepare_fit_data`, `_check_predict_inpu
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 
 import numpy as np
@@ -22,9 +23,9 @@ from autonas.cluster.local import local_chief, parallel_trial_count
 from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.data.labels import check_labels, check_scored_labels
 from autonas.data.pipeline import check_validation_split
-from autonas.engine.budget import Deadline
+from autonas.engine.budget import Deadline, SearchDeadline
 from autonas.engine.objectives import SearchObjective
-from autonas.engine.retrain import retrain_best, search_share, train_architecture
+from autonas.engine.retrain import quick_retraining_seconds, retrain_best, search_share, train_architecture
 from autonas.engine.search import check_search, is_one_shot, run_search, search_directory, search_seed
 from autonas.engine.user_callbacks import check_callbacks
 from autonas.export import export_saved_model, jsonable_classes
@@ -32,6 +33,12 @@ from autonas.oracles.halving import trained_epochs
 from autonas.space.hypermodel import CellHyperModel, CellSearchSpace
 from autonas.space.network import NetworkSize, default_reductions
 from autonas.tasks.parameters import check_parameters
+
+
+# The width multipliers a search with costs tries when `width_multipliers` is None: a front
+# should offer models of several sizes, and the cells of one width spanned only 242-529 k
+# parameters on the Fashion-MNIST subset (docs/search-strategies.md, "Accuracy against cost").
+COST_WIDTH_MULTIPLIERS = (0.25, 0.5, 1.0)
 
 
 class SearchClassifier(ClassifierMixin, BaseEstimator):
@@ -71,7 +78,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
                  distribution_strategy=None, parallel_trials=1, successive_halving=False, objective="val_accuracy",
-                 max_params=None, max_latency_ms=None, latency_batch_size=None):
+                 max_params=None, max_latency_ms=None, latency_batch_size=None, width_multipliers=None):
         self.max_trials = max_trials
         self.epochs = epochs
         self.final_epochs = final_epochs
@@ -100,6 +107,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.max_params = max_params
         self.max_latency_ms = max_latency_ms
         self.latency_batch_size = latency_batch_size
+        self.width_multipliers = width_multipliers
 
     def __sklearn_tags__(self):
         """scikit-learn's tags (read by its estimator checks and meta-estimators): a fixed `seed`
@@ -138,9 +146,19 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                rank=self.rank, reduction_cell=reduction_cell, **self._network_choices())
 
     def _network_choices(self):
-        """The head poolings, n-gram branches and embedding widths to search (`CellSearchSpace`
-        keywords); none for images."""
-        return {}
+        """The decisions outside the cells to search or fix (`CellSearchSpace` keywords): the
+        width multipliers here; texts add their heads and embedding widths."""
+        multipliers = self._width_multipliers()
+        return {} if multipliers == (None,) else {"width_multipliers": multipliers}
+
+    def _width_multipliers(self):
+        """The width multipliers of the space: those given, `COST_WIDTH_MULTIPLIERS` for a trial
+        search with costs, else none ((None,): every size as given)."""
+        if self.width_multipliers is not None:
+            return tuple(float(multiplier) for multiplier in self.width_multipliers)
+        if self._search_objective().costs and not is_one_shot(self.oracle):
+            return COST_WIDTH_MULTIPLIERS
+        return (None,)
 
     def _search_objective(self):
         return SearchObjective.from_parameters(self.objective, max_params=self.max_params,
@@ -209,7 +227,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         # the final size when it retrains without a time limit; else the search size, which a
         # budgeted retraining goes on from (the final size rarely gets enough epochs on one).
         cost_size = self._final_size() if self.retrain and time_limit is None else None
-        search_deadline = deadline.sub(search_share(is_one_shot(self.oracle), self.retrain))
+        # The search goes past its share while its best trial so far retrains in seconds.
+        search_deadline = SearchDeadline(deadline, search_share(is_one_shot(self.oracle), self.retrain))
         inputs = {"x": x, "y": y, "validation_split": validation_split, "validation_data": validation_data}
         retrained = None
         with search_directory(self.directory, strategy) as directory:
@@ -223,7 +242,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                      one_shot_learning_rate=self.learning_rate, task=type(self).__name__,
                                      verbose=self.verbose, cluster=cluster,
                                      successive_halving=self.successive_halving, callbacks=callbacks,
-                                     objective=objective, cost_size=cost_size)
+                                     objective=objective, cost_size=cost_size,
+                                     retraining_seconds=functools.partial(quick_retraining_seconds,
+                                                                          final_epochs=self.final_epochs))
             if not outcome.is_worker:
                 retrained = retrain_best(outcome, hypermodel, data,
                                          final_size=(cost_size or hypermodel.size) if objective.costs else

@@ -97,6 +97,11 @@ class ImageSearchClassifier(SearchClassifier):
         max_params, max_latency_ms: limits on the returned model's parameters and latency (one
             sample); an architecture over one is not trained, and never returned.
         latency_batch_size: a batch size to time the model at as well ("batch_latency_ms").
+        width_multipliers: multiples of the network's filters (search and final sizes alike)
+            for the search to choose from, as MobileNet's width multiplier
+            (`best_genotype_.width_multiplier`); one value fixes it. None (default): 1 alone,
+            or (0.25, 0.5, 1) in a search with costs, so that its front offers models of
+            several sizes and not only several cells (docs/search-strategies.md).
 
     Learned attributes, set by `fit` and described in `SearchClassifier`: classes_,
     best_genotype_, best_score_, model_ (raw pixels in, probabilities out), input_spec_,

@@ -10,6 +10,7 @@ import numpy as np
 
 from autonas.distribute.strategies import check_strategy
 from autonas.engine.budget import parse_duration
+from autonas.oneshot import ONE_SHOT_NAMES
 from autonas.oracles.halving import make_halving
 from autonas.space.genotype import Genotype
 from autonas.space.hypermodel import check_optimizer
@@ -47,6 +48,7 @@ def check_parameters(estimator):
     if estimator.verbose not in (0, 1, 2, False, True):
         raise ValueError(f"verbose must be 0, 1 or 2, got {estimator.verbose!r}.")
     estimator._search_objective()  # objective, max_params, max_latency_ms, latency_batch_size
+    check_width_multipliers_value(estimator.width_multipliers, estimator.oracle)
     if isinstance(estimator.oracle, keras_tuner.Oracle):
         check_oracle_space(estimator.oracle, estimator._search_space(reduction_cell=True))
     return parse_duration(estimator.time_limit)
@@ -56,6 +58,20 @@ def check_integer(name, value, minimum):
     """Raise ValueError unless `value` is an integer (not a bool) of at least `minimum`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+
+
+def check_width_multipliers_value(value, oracle):
+    """None, or a non-empty list of distinct positive numbers, with a trial oracle."""
+    if value is None:
+        return
+    numbers_given = isinstance(value, (list, tuple)) and all(
+        isinstance(m, numbers.Real) and not isinstance(m, bool) and 0 < m < math.inf for m in value)
+    if not numbers_given or not value or len(set(value)) != len(value):
+        raise ValueError(f"width_multipliers must be None or a list of distinct positive numbers (multiples of "
+                         f"the network's filters, e.g. [0.25, 0.5, 1.0]), got {value!r}.")
+    if isinstance(oracle, str) and oracle in ONE_SHOT_NAMES:
+        raise ValueError(f"oracle={oracle!r} trains one supernet at one width: leave width_multipliers None, or use "
+                         f"a trial oracle such as 'evolution' to search {list(value)}.")
 
 
 def check_parallel_trials_value(value):

@@ -60,7 +60,8 @@ class TextSearchClassifier(SearchClassifier):
                  num_blocks=4, operations=None, search_filters=16, search_normal_cells=1, final_filters=32,
                  final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
                  distribution_strategy=None, parallel_trials=1, successive_halving=False, objective="val_accuracy",
-                 max_params=None, max_latency_ms=None, latency_batch_size=None, max_vocabulary=20000,
+                 max_params=None, max_latency_ms=None, latency_batch_size=None, width_multipliers=None,
+                 max_vocabulary=20000,
                  sequence_length=None, embedding_dim=64, tokens=text_data.DEFAULT_TOKENS):
         super().__init__(max_trials=max_trials, epochs=epochs, final_epochs=final_epochs, time_limit=time_limit,
                          oracle=oracle, seed=seed, directory=directory, overwrite=overwrite, verbose=verbose,
@@ -70,7 +71,8 @@ class TextSearchClassifier(SearchClassifier):
                          optimizer=optimizer, learning_rate=learning_rate, dropout=dropout, warm_start=warm_start,
                          distribution_strategy=distribution_strategy, parallel_trials=parallel_trials,
                          successive_halving=successive_halving, objective=objective, max_params=max_params,
-                         max_latency_ms=max_latency_ms, latency_batch_size=latency_batch_size)
+                         max_latency_ms=max_latency_ms, latency_batch_size=latency_batch_size,
+                         width_multipliers=width_multipliers)
         self.max_vocabulary = max_vocabulary
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
@@ -92,10 +94,10 @@ class TextSearchClassifier(SearchClassifier):
         model (n-grams alone) are points of the space, and the embedding widths when several are
         given; a one-shot supernet has the default head and one width."""
         if is_one_shot(self.oracle):
-            return {}
+            return super()._network_choices()
         widths = self._embedding_widths()
         return {"poolings": POOLINGS, "ngram_branches": NGRAM_BRANCHES,
-                **({"embedding_widths": widths} if len(widths) > 1 else {})}
+                **({"embedding_widths": widths} if len(widths) > 1 else {}), **super()._network_choices()}
 
     def _embedding_widths(self):
         """The embedding widths asked for, as a tuple of ints (one when `embedding_dim` is one)."""
@@ -140,7 +142,7 @@ class TextSearchClassifier(SearchClassifier):
         spec = text_data.spec_from_texts(x_train, max_vocabulary=self.max_vocabulary,
                                          sequence_length=self.sequence_length,
                                          embedding_dim=self._embedding_widths()[0],
-                                         ngrams=bool(self._network_choices()), tokens=self.tokens)
+                                         ngrams=not is_one_shot(self.oracle), tokens=self.tokens)
         data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=batch_size,
                            seed=seed)
         return data, spec, classes
