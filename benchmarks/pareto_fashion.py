@@ -11,8 +11,8 @@ loaded back with plain `tf.saved_model.load` and measured as it serves: test acc
     python benchmarks/pareto_fashion.py --time-limit 600 --points 4 --plot docs/images/front.png
 """
 import argparse
+import json
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -33,6 +33,15 @@ def spread(front, count, cost):
         return front
     picks = sorted({int(round(i)) for i in np.linspace(0, len(front) - 1, count)})
     return front.iloc[picks].reset_index(drop=True)
+
+
+def exported_width(path):
+    """The width multiplier of the genotype an export names in its `autonas.json`."""
+    from autonas.export import METADATA_FILE
+    from autonas.space import Genotype
+
+    with open(os.path.join(path, METADATA_FILE), encoding="utf-8") as handle:
+        return Genotype.from_dict(json.load(handle)["genotype"]).width_multiplier or 1.0
 
 
 def served_latency_ms(serve, images, batch, repeats=50, warmup=5):
@@ -89,7 +98,8 @@ def main():
             probabilities = np.concatenate([serve(tf.constant(split.x_test[i:i + 500])).numpy()
                                             for i in range(0, len(split.x_test), 500)])
             rows.append({
-                "trial": point.trial, "architecture": point.architecture, "val_accuracy": point.score,
+                "trial": point.trial, "architecture": point.architecture, "width": exported_width(path),
+                "val_accuracy": point.score,
                 "params": int(point.params), "flops": int(point.flops), "search_latency_ms": point.latency_ms,
                 "test_accuracy": float(np.mean(clf.classes_[probabilities.argmax(axis=1)] == split.y_test)),
                 "served_ms_1": served_latency_ms(serve, split.x_test, 1),
@@ -101,10 +111,9 @@ def main():
           "served, 1 image (ms) | served, 128 images (ms) | retrain + export (s) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        width = re.search(r"width: x([0-9.]+)", row["architecture"])
-        print(f"| {row['trial']} | x{width.group(1) if width else 1} | {row['val_accuracy']:.4f} | {row['params']:,} | "
-              f"{row['flops'] / 1e6:.1f} | {row['search_latency_ms']:.2f} | {row['test_accuracy']:.4f} | {row['served_ms_1']:.2f} | "
-              f"{row['served_ms_128']:.1f} | {row['retrain_s']:.0f} |")
+        print(f"| {row['trial']} | x{row['width']:g} | {row['val_accuracy']:.4f} | {row['params']:,} | "
+              f"{row['flops'] / 1e6:.1f} | {row['search_latency_ms']:.2f} | {row['test_accuracy']:.4f} | "
+              f"{row['served_ms_1']:.2f} | {row['served_ms_128']:.1f} | {row['retrain_s']:.0f} |")
     print("\narchitectures:")
     for row in rows:
         print(f"  trial {row['trial']}: {row['architecture']}")

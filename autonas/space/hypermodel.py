@@ -65,16 +65,8 @@ class CellSearchSpace:
                                     ("ngram_branches", self.ngram_branches, NGRAM_BRANCHES)):
             if not chosen or not set(chosen) <= set(known) or len(set(chosen)) != len(chosen):
                 raise ValueError(f"{name} must list distinct entries of {known}, got {list(chosen)!r}.")
-        self.embedding_widths = tuple(embedding_widths)
-        if self.embedding_widths != (None,) and (
-                not self.embedding_widths or len(set(self.embedding_widths)) != len(self.embedding_widths)
-                or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in self.embedding_widths)):
-            raise ValueError(f"embedding_widths must list distinct positive ints, got {list(embedding_widths)!r}.")
-        self.width_multipliers = tuple(width_multipliers)
-        if self.width_multipliers != (None,) and (
-                not self.width_multipliers or len(set(self.width_multipliers)) != len(self.width_multipliers)
-                or not all(isinstance(m, float) and m > 0 for m in self.width_multipliers)):
-            raise ValueError(f"width_multipliers must list distinct positive floats, got {list(width_multipliers)!r}.")
+        self.embedding_widths = _sizes("embedding_widths", embedding_widths, int)
+        self.width_multipliers = _sizes("width_multipliers", width_multipliers, float)
 
     @property
     def network_choices(self):
@@ -102,10 +94,11 @@ class CellSearchSpace:
     def declare(self, hp):
         """Declare (or read) this space's hyperparameters on `hp` and return the genotype.
 
-        With "alone" among several n-gram branches, the cells, the pooling, the embedding
-        width and the width multiplier are declared in a keras-tuner conditional scope on `head_ngrams`: a network without
-        cells has no cell decisions, so every such network is one configuration (tried once,
-        never mutated in its unused cells), and its genotype carries the space's default cells.
+        With "alone" among several n-gram branches, the cells, the pooling, the embedding width
+        and the width multiplier are declared in a keras-tuner conditional scope on `head_ngrams`:
+        a network without cells has no cell decisions, so every such network is one configuration
+        (tried once, never mutated in its unused cells), and its genotype carries the space's
+        default cells.
         """
         ngrams = self._choose(hp, "head_ngrams", self.ngram_branches)
         with self._cells_scope(hp):
@@ -202,6 +195,15 @@ class CellSearchSpace:
         if "width_multiplier" in self.network_choices:
             values["width_multiplier"] = multiplier
         return values
+
+
+def _sizes(name, options, kind):
+    """`options` as a tuple: `(None,)` (the task's own), or distinct positive values of `kind`."""
+    options = tuple(options)
+    if options != (None,) and (not options or len(set(options)) != len(options) or not all(
+            isinstance(option, kind) and not isinstance(option, bool) and option > 0 for option in options)):
+        raise ValueError(f"{name} must list distinct positive {kind.__name__}s, got {list(options)!r}.")
+    return options
 
 
 OPTIMIZERS = ("sgd", "adam")

@@ -61,8 +61,7 @@ class TextSearchClassifier(SearchClassifier):
                  final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
                  distribution_strategy=None, parallel_trials=1, successive_halving=False, objective="val_accuracy",
                  max_params=None, max_latency_ms=None, latency_batch_size=None, width_multipliers=None,
-                 max_vocabulary=20000,
-                 sequence_length=None, embedding_dim=64, tokens=text_data.DEFAULT_TOKENS):
+                 max_vocabulary=20000, sequence_length=None, embedding_dim=64, tokens=text_data.DEFAULT_TOKENS):
         super().__init__(max_trials=max_trials, epochs=epochs, final_epochs=final_epochs, time_limit=time_limit,
                          oracle=oracle, seed=seed, directory=directory, overwrite=overwrite, verbose=verbose,
                          retrain=retrain, batch_size=batch_size, num_blocks=num_blocks, operations=operations,
