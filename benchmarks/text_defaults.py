@@ -25,6 +25,8 @@ chosen on validation data. Variants (each changes one thing from `base`, the lib
 - `adam-attention-punctuation`, `adam-attention-cased`, `adam-kim-punctuation`,
   `adam-kim-cased`: those two under another tokenization of the embedded sequence (`tokens=`:
   punctuation marks as tokens, lower-cased or with case kept; the others use `"words"`).
+- `adam-kim-punctuation-embed300-dropout0.5`: that cell with Kim's embedding width and dropout
+  (with `--filters 100` it has Kim's 100 maps per width too).
 - `sklearn-tfidf`: the reference, not a network: scikit-learn's TF-IDF (word 1-2 grams) +
   `LogisticRegression(max_iter=1000)` fitted on the same 80% and scored on the same 20%.
 
@@ -32,7 +34,9 @@ Data sets (`--data-dir`, as in `text_vs_peers.py`): TREC, SST-2 (train + dev poo
 (`rt-polarity.all`) and Subj (`subj.all`); MR and Subj have no official test split, so
 `text_datasets.py` keeps a fixed 10% of each as `text_vs_peers.py`'s test split, and only the
 rest is used here (the runs in docs/ dated up to 2026-12-04 used the whole file: their MR and
-Subj validation splits overlap that later test split).
+Subj validation splits overlap that later test split). `--datasets passages` adds MR's
+sentences of one class joined into texts of about 300 tokens (`text_datasets.py`), not run by
+default. `--filters` and `--normal-cells` size the network (default: the search's proxy).
 
 Usage (from the repository root):
     python benchmarks/text_defaults.py
@@ -107,6 +111,9 @@ VARIANTS = {
                              ("adam-kim", Setting(optimizer="adam", learning_rate=3e-3, pooling="max",
                                                   cell="parallel")))
        for tokens in ("punctuation", "cased")},
+    "adam-kim-punctuation-embed300-dropout0.5": Setting(optimizer="adam", learning_rate=3e-3, pooling="max",
+                                                        cell="parallel", tokens="punctuation", embedding_dim=300,
+                                                        dropout=0.5),
 }
 CELL_OPERATIONS = ("conv_3", "conv_5", "conv_7", "identity")
 
@@ -130,7 +137,7 @@ def sklearn_reference(x_train, y_train, x_val, y_val):
     return float(pipeline.fit(list(x_train), y_train).score(list(x_val), y_val))
 
 
-def train_once(split, setting, seed, *, epochs, num_blocks, filters):
+def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cells=1):
     """Validation accuracy and seconds of one training of the fixed cell under `setting`."""
     import keras
 
@@ -156,7 +163,8 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters):
                         head=Head(pooling=setting.pooling, ngrams=setting.ngrams))
     space = CellSearchSpace(CELL_OPERATIONS, num_blocks=num_blocks, rank=1, reduction_cell=bool(setting.reductions),
                             poolings=POOLINGS, ngram_branches=NGRAM_BRANCHES)
-    size = NetworkSize(filters=filters, normal_cells=1, reductions=setting.reductions, dropout=setting.dropout)
+    size = NetworkSize(filters=filters, normal_cells=normal_cells, reductions=setting.reductions,
+                       dropout=setting.dropout)
     hypermodel = CellHyperModel(space, inputs_builder=spec.build_inputs,
                                 ngrams_builder=functools.partial(spec.build_ngrams, scale=setting.ngram_scale),
                                 num_classes=len(classes), size=size, optimizer=setting.optimizer,
@@ -180,10 +188,11 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--num-blocks", type=int, default=2)
     parser.add_argument("--filters", type=int, default=16)
+    parser.add_argument("--normal-cells", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--json", default=None, metavar="PATH")
     args = parser.parse_args(argv)
-    args.datasets = name_list(parser, args.datasets, DATASETS, "data set")
+    args.datasets = name_list(parser, args.datasets, text_datasets.ALL_NAMES, "data set")
     args.variants = name_list(parser, args.variants, tuple(VARIANTS), "variant")
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
     return args
@@ -198,14 +207,16 @@ def main(argv=None):
         for variant in args.variants:
             for seed in args.seeds:
                 accuracy, seconds, length = train_once(split, VARIANTS[variant], seed, epochs=args.epochs,
-                                                       num_blocks=args.num_blocks, filters=args.filters)
+                                                       num_blocks=args.num_blocks, filters=args.filters,
+                                                       normal_cells=args.normal_cells)
                 runs.append({"dataset": name, "variant": variant, "seed": seed, "val_accuracy": accuracy,
                              "seconds": seconds, "sequence_length": length})
                 say(json.dumps(runs[-1]))
     mean = {}
     for run in runs:
         mean.setdefault((run["dataset"], run["variant"]), []).append(run)
-    lines = [f"Validation accuracy (mean of seeds {args.seeds}) of one fixed cell, {args.epochs} epochs; "
+    lines = [f"Validation accuracy (mean of seeds {args.seeds}) of one fixed cell, {args.filters} filters, "
+             f"{args.normal_cells} normal cell(s), {args.epochs} epochs; "
              "each variant changes one setting from `base`.", "",
              "| variant | " + " | ".join(args.datasets) + " | mean | seconds per training |",
              "|---|" + "---:|" * (len(args.datasets) + 2)]
