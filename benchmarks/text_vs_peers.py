@@ -18,6 +18,9 @@ run and read ratios rather than absolute seconds):
   verbose=1)`, library defaults otherwise (its default oracle, epochs per trial, 70% of the
   budget for the search and the rest for retraining the best cell at the final size; `--epochs`
   and `--final-epochs` are passed only when given).
+- `autonas-rungs`: the same with `successive_halving=True` (the top third of each rung's trials
+  go on to train three times their epochs from their weights, `autonas.oracles.halving`); run
+  only when named.
 - `kerastuner`: keras-tuner `RandomSearch` over a Kim (2014) CNN-style hypermodel: a
   `TextVectorization` layer inside the model (vocabulary of at most 20,000 words adapted once on
   the search's training texts, sequence length the 95th percentile of their token counts within
@@ -58,7 +61,7 @@ Usage (from the repository root):
 
 Options (defaults in brackets):
     --datasets       trec,sst2,mr,subj and passages [trec,sst2,mr,subj].
-    --systems        autonas,kerastuner,autokeras [all three].
+    --systems        autonas,autonas-rungs,kerastuner,autokeras [autonas,kerastuner,autokeras].
     --budget         seconds per system, one number or per data set [900 each].
     --epochs         epochs per trial, one number or per data set; forces autonas's `epochs` too
                      [autonas: sized to the budget; keras-tuner and AutoKeras: 10].
@@ -93,7 +96,7 @@ from benchmarks import text_datasets as text_data  # noqa: E402
 from benchmarks._harness import BATCH_SIZE, VALIDATION_SPLIT, first_line, say  # noqa: E402
 from benchmarks.datasets import DatasetUnavailable  # noqa: E402
 
-SYSTEMS = ("autonas", "kerastuner", "autokeras")
+SYSTEMS = ("autonas", "autonas-rungs", "kerastuner", "autokeras")
 DEFAULT_BUDGET = {name: 900.0 for name in text_data.ALL_NAMES}  # the 15-minute budget of the issue
 DEFAULT_EPOCHS = {name: None for name in text_data.ALL_NAMES}  # None: autonas's default
 DEFAULT_FINAL_EPOCHS = 30  # keras-tuner's most retraining epochs when autonas's are not forced
@@ -108,7 +111,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     harness.add_common_arguments(parser, text_data.ALL_NAMES, SYSTEMS)
-    parser.set_defaults(datasets=",".join(text_data.NAMES))
+    parser.set_defaults(datasets=",".join(text_data.NAMES), systems="autonas,kerastuner,autokeras")
     parser.set_defaults(final_epochs=None)  # None: autonas's default, for autonas and keras-tuner alike
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=None,
@@ -193,7 +196,7 @@ def check_serving(export, predict, texts):
 
 
 # --------------------------------------------------------------------------- autonas
-def run_autonas(split, budget, epochs, args):
+def run_autonas(split, budget, epochs, args, successive_halving=False):
     import keras
 
     from autonas import TextSearchClassifier
@@ -201,10 +204,11 @@ def run_autonas(split, budget, epochs, args):
     keras.backend.clear_session()
     gc.collect()
     clf = TextSearchClassifier(max_trials=args.max_trials, time_limit=budget, seed=args.seed, verbose=1,
-                               **args.autonas_kwargs[split.name])
+                               successive_halving=successive_halving, **args.autonas_kwargs[split.name])
     result, _, _ = harness.fit_autonas(clf, split, budget, epochs)  # epochs None: sized to the budget
     spec = getattr(clf, "input_spec_", None)
-    result.update(retrained=clf.retrained_size_ is not None, oracle=clf.oracle,
+    result.update(system="autonas-rungs" if successive_halving else "autonas",
+                  retrained=clf.retrained_size_ is not None, oracle=clf.oracle,
                   sequence_length=getattr(spec, "sequence_length", None),
                   vocabulary_size=len(getattr(spec, "vocabulary", ())) or None)
     result["notes"] += f"; best val acc {result['best_val_accuracy']:.4f}"
@@ -339,7 +343,12 @@ def preamble(split, args):
     return lines
 
 
-RUNNERS = {"autonas": run_autonas, "kerastuner": run_kerastuner, "autokeras": run_autokeras}
+def run_autonas_rungs(split, budget, epochs, args):
+    return run_autonas(split, budget, epochs, args, successive_halving=True)
+
+
+RUNNERS = {"autonas": run_autonas, "autonas-rungs": run_autonas_rungs, "kerastuner": run_kerastuner,
+           "autokeras": run_autokeras}
 
 
 def main(argv=None):
@@ -364,7 +373,8 @@ def main(argv=None):
         rows = []
         for system in args.systems:
             # autonas's epochs: None (sized to its budget) unless forced
-            epochs = args.autonas_kwargs[split.name].get("epochs") if system == "autonas" else args.epochs[split.name]
+            epochs = (args.autonas_kwargs[split.name].get("epochs") if system.startswith("autonas")
+                      else args.epochs[split.name])
             with contextlib.redirect_stdout(sys.stderr):  # stdout is for the tables
                 result, _ = harness.run_guarded(RUNNERS[system], system, split, args.budget[split.name], epochs, args)
             rows.append(result)
