@@ -9,9 +9,9 @@ The network (Kim 2014, section 3.1, without the max-norm constraint): a 300-wide
 scratch, convolutions of widths 3, 4 and 5 with 100 maps each and ReLU, max-over-time pooling,
 dropout 0.5, softmax. Trained with Adam (1e-3 or `--learning-rate`, cosine decay, batch 50 or
 `--batch-size`) for `--epochs` on the whole training pool, with autonas's own tokenizer inside
-the model (`autonas.data.text`, `tokens=`), and scored once on the test split (TREC and SST-2 official; MR and Subj the fixed
-10% of `text_datasets.py`). This is a reference measured on test data, not evidence for a
-default: defaults come from `text_defaults.py`, on validation splits.
+the model (`autonas.data.text`, `tokens=`), and scored once on the test split (TREC and SST-2
+official; MR and Subj the fixed 10% of `text_datasets.py`). This is a reference measured on test
+data, not evidence for a default: defaults come from `text_defaults.py`, on validation splits.
 
 Usage (from the repository root):
     python benchmarks/kim_reference.py --datasets trec --seeds 0,1,2
@@ -75,6 +75,7 @@ def test_probabilities(split, tokens, seed, epochs, batch_size=BATCH, learning_r
 
 
 def accuracy(probabilities, labels):
+    """The share of rows whose most probable class is their label."""
     return float(np.mean(np.argmax(probabilities, axis=1) == labels))
 
 
@@ -99,17 +100,17 @@ def main(argv=None):
     for name in datasets:
         split = text_datasets.load(name, data_dir=args.data_dir)
         for tokens in tokenizations:
-            summed = 0.0
+            members = []
             for seed in seeds:
                 start = time.monotonic()
                 probabilities = test_probabilities(split, tokens, seed, args.epochs, args.batch_size,
                                                    args.learning_rate)
-                summed = summed + probabilities
+                members.append(probabilities)
                 runs.append({"dataset": name, "tokens": tokens, "seed": seed,
                              "test_accuracy": accuracy(probabilities, split.y_test),
                              "seconds": time.monotonic() - start})
                 say(json.dumps(runs[-1]))
-            ensembles[name, tokens] = accuracy(summed, split.y_test)
+            ensembles[name, tokens] = accuracy(np.mean(members, axis=0), split.y_test)
     lines = [f"Kim (2014) CNN-rand, {args.epochs} epochs on the whole pool, batch {args.batch_size}, Adam "
              f"{args.learning_rate:g}; test accuracy, mean (min-max) of "
              f"seeds {seeds}, and of the ensemble that averages their probabilities.", "",
