@@ -27,6 +27,8 @@ chosen on validation data. Variants (each changes one thing from `base`, the lib
   punctuation marks as tokens, lower-cased or with case kept; the others use `"words"`).
 - `adam-kim-punctuation-embed300-dropout0.5`: that cell with Kim's embedding width and dropout
   (with `--filters 100` it has Kim's 100 maps per width too).
+- `A+B` (any two variants): the average of their class probabilities, as a text fit averages
+  its winner with the n-grams network (`blend_ngrams`).
 - `sklearn-tfidf`: the reference, not a network: scikit-learn's TF-IDF (word 1-2 grams) +
   `LogisticRegression(max_iter=1000)` fitted on the same 80% and scored on the same 20%.
 
@@ -127,18 +129,24 @@ def fixed_cell(num_blocks):
     return Cell.from_blocks(blocks)
 
 
-def sklearn_reference(x_train, y_train, x_val, y_val):
-    """TF-IDF (word 1-2 grams) + logistic regression, as `text_vs_peers.py` runs it."""
+def sklearn_reference(x_train, y_train, x_val):
+    """TF-IDF (word 1-2 grams) + logistic regression, as `text_vs_peers.py` runs it: its class
+    probabilities on `x_val`."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=1000))
-    return float(pipeline.fit(list(x_train), y_train).score(list(x_val), y_val))
+    return pipeline.fit(list(x_train), y_train).predict_proba(list(x_val))
+
+
+def accuracy(probabilities, labels):
+    return float(np.mean(np.argmax(probabilities, axis=1) == labels))
 
 
 def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cells=1):
-    """Validation accuracy and seconds of one training of the fixed cell under `setting`."""
+    """`(validation accuracy, seconds, sequence length, validation class probabilities,
+    validation labels)` of one training of the fixed cell under `setting`."""
     import keras
 
     from autonas.data import text as text_data
@@ -154,7 +162,8 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cell
     x_train, x_val, y_train, y_val = split_arrays(text_data.check_texts(split.x_train), labels, 0.2, seed)
     if setting is None:
         start = time.monotonic()
-        return sklearn_reference(x_train, y_train, x_val, y_val), time.monotonic() - start, None
+        probabilities = sklearn_reference(x_train, y_train, x_val)
+        return accuracy(probabilities, y_val), time.monotonic() - start, None, probabilities, y_val
     spec = text_data.spec_from_texts(x_train, max_vocabulary=20000, sequence_length=None,
                                      embedding_dim=setting.embedding_dim, tokens=setting.tokens)
     data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=128, seed=seed)
@@ -175,8 +184,8 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cell
     model = hypermodel.build_genotype(genotype)
     model.fit(data.train, epochs=epochs, verbose=0, shuffle=False,
               callbacks=[CosineEpochs(setting.learning_rate, epochs)])
-    accuracy = float(model.evaluate(data.validation, verbose=0, return_dict=True)["accuracy"])
-    return accuracy, time.monotonic() - start, spec.sequence_length
+    probabilities = model.predict(data.validation, verbose=0)
+    return accuracy(probabilities, y_val), time.monotonic() - start, spec.sequence_length, probabilities, y_val
 
 
 def parse_args(argv=None):
@@ -193,7 +202,9 @@ def parse_args(argv=None):
     parser.add_argument("--json", default=None, metavar="PATH")
     args = parser.parse_args(argv)
     args.datasets = name_list(parser, args.datasets, text_datasets.ALL_NAMES, "data set")
-    args.variants = name_list(parser, args.variants, tuple(VARIANTS), "variant")
+    args.variants = [variant for variant in args.variants.split(",") if variant]
+    for variant in args.variants:  # "a+b": the average of a's and b's class probabilities
+        name_list(parser, variant.replace("+", ","), tuple(VARIANTS), "variant")
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
     return args
 
@@ -204,13 +215,19 @@ def main(argv=None):
     runs = []
     for name in args.datasets:
         split = text_datasets.load(name, data_dir=args.data_dir)
+        trained = {}  # (variant, seed) -> (seconds, length, probabilities, labels), shared by the averages
         for variant in args.variants:
             for seed in args.seeds:
-                accuracy, seconds, length = train_once(split, VARIANTS[variant], seed, epochs=args.epochs,
-                                                       num_blocks=args.num_blocks, filters=args.filters,
-                                                       normal_cells=args.normal_cells)
-                runs.append({"dataset": name, "variant": variant, "seed": seed, "val_accuracy": accuracy,
-                             "seconds": seconds, "sequence_length": length})
+                for part in variant.split("+"):
+                    if (part, seed) not in trained:
+                        trained[part, seed] = train_once(split, VARIANTS[part], seed, epochs=args.epochs,
+                                                         num_blocks=args.num_blocks, filters=args.filters,
+                                                         normal_cells=args.normal_cells)[1:]
+                parts = [trained[part, seed] for part in variant.split("+")]
+                labels = parts[0][3]
+                runs.append({"dataset": name, "variant": variant, "seed": seed,
+                             "val_accuracy": accuracy(np.mean([p[2] for p in parts], axis=0), labels),
+                             "seconds": sum(p[0] for p in parts), "sequence_length": parts[0][1]})
                 say(json.dumps(runs[-1]))
     mean = {}
     for run in runs:

@@ -17,7 +17,9 @@ run and read ratios rather than absolute seconds):
 - `autonas`: `TextSearchClassifier(max_trials=--max-trials, time_limit=budget, seed=--seed,
   verbose=1)`, library defaults otherwise (its default oracle, epochs per trial, 70% of the
   budget for the search and the rest for retraining the best cell at the final size; `--epochs`
-  and `--final-epochs` are passed only when given).
+  and `--final-epochs` are passed only when given). When its final model averages the winner
+  with the n-grams network (`blend_ngrams`), the notes also give each network's own test
+  accuracy (`members_test_accuracy` in the JSON).
 - `autonas-rungs`: the same with `successive_halving=True` (the top third of each rung's trials
   go on to train three times their epochs from their weights, `autonas.oracles.halving`); run
   only when named.
@@ -212,8 +214,27 @@ def run_autonas(split, budget, epochs, args, successive_halving=False):
                   sequence_length=getattr(spec, "sequence_length", None),
                   vocabulary_size=len(getattr(spec, "vocabulary", ())) or None)
     result["notes"] += f"; best val acc {result['best_val_accuracy']:.4f}"
+    if getattr(clf, "blended_trial_", None) is not None:
+        result["members_test_accuracy"] = member_accuracies(clf, split)
+        result["notes"] += (f"; averaged with trial {clf.blended_trial_}'s n-grams network (test accuracy alone: "
+                            + ", ".join(f"{name} {value:.4f}" for name, value in
+                                        result["members_test_accuracy"].items()) + ")")
     result.update(check_serving(clf.export, clf.predict_proba, split.x_test[:SERVE_CHECK_SIZE]))
     return result, None
+
+
+def member_accuracies(clf, split):
+    """Test accuracy of each network an averaged model (`blend_ngrams`) averages, alone: what
+    the average added."""
+    import keras
+    import tensorflow as tf
+
+    inputs = tf.constant(np.asarray(split.x_test).astype(str))
+    accuracies = {}
+    for member in (layer for layer in clf.model_.layers if isinstance(layer, keras.Model)):
+        predicted = clf.classes_[np.argmax(member.predict(inputs, batch_size=256, verbose=0), axis=1)]
+        accuracies[member.name.split("_")[0]] = float(np.mean(predicted == split.y_test))
+    return accuracies
 
 
 # --------------------------------------------------------------------------- keras-tuner

@@ -23,6 +23,7 @@ from autonas.cluster.local import local_chief, parallel_trial_count
 from autonas.distribute.strategies import global_batch_size, make_strategy
 from autonas.data.labels import check_labels, check_scored_labels
 from autonas.data.pipeline import check_validation_split
+from autonas.engine.blend import averaged_model, train_partner
 from autonas.engine.budget import Deadline, SearchDeadline
 from autonas.engine.objectives import SearchObjective
 from autonas.engine.retrain import quick_retraining_seconds, retrain_best, search_share, train_architecture
@@ -58,6 +59,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             as leaderboard rows, most accurate first (with `objective="val_accuracy"`: the
             best); `select` or `export(trial=...)` turns any of them into the model.
         selected_trial_: the trial whose architecture `model_` has (None after a one-shot search).
+        blended_trial_: the trial whose n-grams network `model_` averages with the selected
+            one's (texts, `blend_ngrams`), or None.
         search_history_: per-epoch statistics of a one-shot search (controller entropy, mean
             reward, ...) as a DataFrame; None after a trial search.
         retrained_size_: the `NetworkSize` the winner was retrained at; None when the best
@@ -230,7 +233,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         # The search goes past its share while its best trial so far retrains in seconds.
         search_deadline = SearchDeadline(deadline, search_share(is_one_shot(self.oracle), self.retrain))
         inputs = {"x": x, "y": y, "validation_split": validation_split, "validation_data": validation_data}
-        retrained = None
+        retrained = partner = None
         with search_directory(self.directory, strategy) as directory:
             # With parallel_trials above 1 this process serves trials to workers it starts itself.
             with local_chief(self, parallel_trials, directory, inputs, seed=seed,
@@ -246,19 +249,31 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                                      retraining_seconds=functools.partial(quick_retraining_seconds,
                                                                           final_epochs=self.final_epochs))
             if not outcome.is_worker:
+                partner = self._blend_partner(outcome, data, objective=objective, strategy=strategy)
+                # Before the winner's retraining, which takes all the time left: this one takes seconds.
+                linear = None if partner is None else train_partner(
+                    partner, outcome, hypermodel, data, retrain=self.retrain, strategy=strategy,
+                    verbose=self.verbose)
                 retrained = retrain_best(outcome, hypermodel, data,
                                          final_size=(cost_size or hypermodel.size) if objective.costs else
                                          self._final_size(),
                                          final_epochs=self.final_epochs, batch_size=self.batch_size,
                                          deadline=deadline, strategy=strategy, retrain=self.retrain,
                                          verbose=self.verbose, callbacks=callbacks)
-        self._set_learned(outcome, retrained, classes, spec, deadline, objective)
+                if linear is not None:
+                    retrained.model = averaged_model(retrained.model, linear)
+        self._set_learned(outcome, retrained, classes, spec, deadline, objective, partner)
         # For `select`: what to retrain another architecture on, as the winner was (references,
         # not copies; dropped when the estimator is pickled).
         self._fit_inputs = {**inputs, "seed": seed}
         return self
 
-    def _set_learned(self, outcome, retrained, classes, spec, deadline, objective):
+    def _blend_partner(self, outcome, data, *, objective, strategy):
+        """The trial whose network the final model averages with the winner's (`autonas.engine.blend`),
+        or None: only a text search has one."""
+        return None
+
+    def _set_learned(self, outcome, retrained, classes, spec, deadline, objective, partner=None):
         """Every learned attribute, in one place (documented in the class docstring)."""
         self.search_role_ = outcome.role
         self.search_seconds_ = deadline.elapsed
@@ -273,6 +288,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.pareto_front_ = objective.front(outcome.leaderboard) if outcome.best_trial is not None else \
             outcome.leaderboard.head(1)
         self.selected_trial_ = None if outcome.best_trial is None else outcome.best_trial.trial_id
+        self.blended_trial_ = None if partner is None else partner.trial_id
+        self._blended_genotype = None if partner is None else partner.genotype
         self.model_ = retrained.model
         self.retrained_size_ = retrained.size
         self.classes_ = classes
@@ -333,7 +350,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
                 a reference to until it is pickled.
 
         Returns:
-            self, with `model_`, `best_genotype_`, `best_score_` and `selected_trial_` of `trial`.
+            self, with `model_`, `best_genotype_`, `best_score_` and `selected_trial_` of `trial`
+            (its network alone: `blended_trial_` None; selecting the winner again keeps its model).
 
         Raises:
             ValueError: `trial` is not a scored trial, or the fit data are needed and gone.
@@ -366,6 +384,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.best_genotype_ = genotype
         self.best_score_ = float(self.leaderboard_.set_index("trial").loc[trial, "score"])
         self.selected_trial_ = trial
+        self.blended_trial_ = self._blended_genotype = None
         return self
 
     def __getstate__(self):
@@ -388,6 +407,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             "classes": jsonable_classes(self.classes_),
             "genotype": self.best_genotype_.to_dict(),
             "trial": getattr(self, "selected_trial_", None),
+            # The n-grams network whose probabilities the model averages with the genotype's.
+            "blended_with": None if getattr(self, "_blended_genotype", None) is None else {
+                "trial": self.blended_trial_, "genotype": self._blended_genotype.to_dict()},
             "inputs": self.input_spec_.to_dict(),
             "signature": "serve",
             "outputs": "class probabilities, columns ordered as classes",

@@ -8,6 +8,7 @@ import numpy as np
 from autonas.data import text as text_data
 from autonas.data.labels import check_labels, check_splittable, encode_labels, fit_classes
 from autonas.data.pipeline import from_arrays, split_arrays
+from autonas.engine.blend import find_partner
 from autonas.engine.search import is_one_shot
 from autonas.space.genotype import NGRAM_BRANCHES, POOLINGS
 from autonas.space.operations import operations_for_rank
@@ -45,6 +46,10 @@ class TextSearchClassifier(SearchClassifier):
             (lower-cased, punctuation dropped: Keras's default) or "cased" (as "punctuation",
             with case kept, as Kim (2014) did for TREC). The n-gram branch always reads
             lower-cased words.
+        blend_ngrams: when the winner has cells, average its class probabilities with those
+            of the search's best network of n-grams alone if that average scores higher on the
+            validation data (`blended_trial_` says which trial; the n-grams network retrains in
+            seconds). False: the winner alone.
 
     Example:
         >>> clf = TextSearchClassifier(time_limit="15m", seed=0)
@@ -61,7 +66,8 @@ class TextSearchClassifier(SearchClassifier):
                  final_normal_cells=2, optimizer="adam", learning_rate=None, dropout=0.2, warm_start=None,
                  distribution_strategy=None, parallel_trials=1, successive_halving=False, objective="val_accuracy",
                  max_params=None, max_latency_ms=None, latency_batch_size=None, width_multipliers=None,
-                 max_vocabulary=20000, sequence_length=None, embedding_dim=64, tokens=text_data.DEFAULT_TOKENS):
+                 max_vocabulary=20000, sequence_length=None, embedding_dim=64, tokens=text_data.DEFAULT_TOKENS,
+                 blend_ngrams=True):
         super().__init__(max_trials=max_trials, epochs=epochs, final_epochs=final_epochs, time_limit=time_limit,
                          oracle=oracle, seed=seed, directory=directory, overwrite=overwrite, verbose=verbose,
                          retrain=retrain, batch_size=batch_size, num_blocks=num_blocks, operations=operations,
@@ -76,6 +82,7 @@ class TextSearchClassifier(SearchClassifier):
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
         self.tokens = tokens
+        self.blend_ngrams = blend_ngrams
 
     def __sklearn_tags__(self):
         """Texts are a 1-D sequence of strings (or one column of them), not numeric rows."""
@@ -104,6 +111,11 @@ class TextSearchClassifier(SearchClassifier):
             return (int(self.embedding_dim),)
         return tuple(int(width) for width in self.embedding_dim)
 
+    def _blend_partner(self, outcome, data, *, objective, strategy):
+        if not self.blend_ngrams:
+            return None
+        return find_partner(outcome, data, objective=objective, strategy=strategy, verbose=self.verbose)
+
     def _check_params(self):
         if not _is_positive_integer(self.max_vocabulary):
             raise ValueError(f"max_vocabulary must be a positive integer, got {self.max_vocabulary!r}.")
@@ -118,6 +130,8 @@ class TextSearchClassifier(SearchClassifier):
                              f"embedding_dim, or a trial oracle such as 'evolution' to search {list(widths)}.")
         if self.tokens not in text_data.TOKENIZATIONS:
             raise ValueError(f"tokens must be one of {text_data.TOKENIZATIONS}, got {self.tokens!r}.")
+        if not isinstance(self.blend_ngrams, (bool, np.bool_)):
+            raise ValueError(f"blend_ngrams must be True or False, got {self.blend_ngrams!r}.")
         if self.sequence_length is not None:  # None: the 95th percentile of the training texts
             check_integer("sequence_length", self.sequence_length, 1)
         return super()._check_params()
