@@ -47,6 +47,11 @@ def print_table(lines, json_path, payload):
             json.dump(payload, handle, indent=2)
 
 
+def accuracy(probabilities, labels):
+    """The share of rows whose most probable class is their label."""
+    return float(np.mean(np.argmax(probabilities, axis=1) == labels))
+
+
 def fmt(value, spec):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"

@@ -36,7 +36,7 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 from benchmarks import text_datasets  # noqa: E402
-from benchmarks._harness import name_list, print_table, say  # noqa: E402
+from benchmarks._harness import accuracy, name_list, print_table, say  # noqa: E402
 
 DATASETS = ("trec", "sst2", "mr", "subj")
 EMBEDDING, WIDTHS, MAPS, DROPOUT, BATCH, LEARNING_RATE = 300, (3, 4, 5), 100, 0.5, 50, 1e-3
@@ -72,11 +72,6 @@ def test_probabilities(split, tokens, seed, epochs, batch_size=BATCH, learning_r
     train = tf.data.Dataset.from_tensor_slices((split.x_train.astype(str), split.y_train))
     model.fit(train.shuffle(len(split.x_train), seed=seed).batch(batch_size), epochs=epochs, verbose=0)
     return model.predict(tf.data.Dataset.from_tensor_slices(split.x_test.astype(str)).batch(256), verbose=0)
-
-
-def accuracy(probabilities, labels):
-    """The share of rows whose most probable class is their label."""
-    return float(np.mean(np.argmax(probabilities, axis=1) == labels))
 
 
 def main(argv=None):

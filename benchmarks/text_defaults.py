@@ -66,7 +66,7 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 from benchmarks import text_datasets  # noqa: E402
-from benchmarks._harness import name_list, print_table, say  # noqa: E402
+from benchmarks._harness import accuracy, name_list, print_table, say  # noqa: E402
 
 DATASETS = ("trec", "sst2", "mr", "subj")
 
@@ -138,10 +138,6 @@ def sklearn_reference(x_train, y_train, x_val):
 
     pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=1000))
     return pipeline.fit(list(x_train), y_train).predict_proba(list(x_val))
-
-
-def accuracy(probabilities, labels):
-    return float(np.mean(np.argmax(probabilities, axis=1) == labels))
 
 
 def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cells=1):

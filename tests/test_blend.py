@@ -107,9 +107,8 @@ def test_a_fit_serves_the_average_of_both_networks_in_a_fresh_process(tiny, tmp_
     one model averaging both, its export serving raw strings, a pickle. The decision itself is
     the validation data's (above); here it is forced, whatever the two networks score."""
     def always(outcome, data, *, objective, strategy=None, verbose=1):
-        partner = blend._best_without_cells(outcome)
-        return blend.BlendPartner(partner.trial_id, outcome.tuner.hypermodel.space.declare(
-            partner.hyperparameters.copy()), 3, 0.5, 0.6)
+        partner, genotype = blend._best_without_cells(outcome)
+        return blend.BlendPartner(partner.trial_id, genotype, 3, 0.5, 0.6)
 
     monkeypatch.setattr("autonas.tasks.text.find_partner", always)
     # The class is the case of the words, which only the cells read ("cased" tokens; the n-grams

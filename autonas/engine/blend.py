@@ -50,7 +50,7 @@ def find_partner(outcome, data, *, objective, strategy=None, verbose=1):
     if (tuner is None or best is None or not outcome.genotype.ending.reads_cells or spans_workers(strategy)
             or objective.costs):
         return None
-    partner = _best_without_cells(outcome)
+    partner, genotype = _best_without_cells(outcome)
     if partner is None or not all(os.path.exists(tuner.weights_path(t.trial_id)) for t in (best, partner)):
         return None
     models = (tuner.load_model(best), tuner.load_model(partner))
@@ -67,18 +67,19 @@ def find_partner(outcome, data, *, objective, strategy=None, verbose=1):
                                                                      "the winner stays alone"))
     if averaged <= alone:
         return None
-    return BlendPartner(partner.trial_id, tuner.hypermodel.space.declare(partner.hyperparameters.copy()),
-                        trained_epochs(partner), alone, averaged)
+    return BlendPartner(partner.trial_id, genotype, trained_epochs(partner), alone, averaged)
 
 
 def _best_without_cells(outcome):
-    """The best-scored finished trial whose network does not read cells (the n-grams alone)."""
+    """`(trial, genotype)` of the best-scored finished trial whose network does not read cells
+    (the n-grams alone); `(None, None)` when there is none."""
     trials, space = outcome.tuner.oracle.trials, outcome.tuner.hypermodel.space
     for trial_id in outcome.leaderboard.loc[outcome.leaderboard["score"].notna(), "trial"]:
         trial = trials[trial_id]
-        if trained_epochs(trial) and not space.declare(trial.hyperparameters.copy()).ending.reads_cells:
-            return trial
-    return None
+        genotype = space.declare(trial.hyperparameters.copy())
+        if trained_epochs(trial) and not genotype.ending.reads_cells:
+            return trial, genotype
+    return None, None
 
 
 def _accuracy(probabilities, labels):
