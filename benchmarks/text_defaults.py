@@ -29,8 +29,10 @@ chosen on validation data. Variants (each changes one thing from `base`, the lib
   (with `--filters 100` it has Kim's 100 maps per width too).
 - `A+B` (any two variants): the average of their class probabilities, as a text fit averages
   its winner with the n-grams network (`blend_ngrams`).
+- `A@E` (any variant): trained for E epochs instead of `--epochs`, e.g. `adam-ngrams10@30`.
 - `sklearn-tfidf`: the reference, not a network: scikit-learn's TF-IDF (word 1-2 grams) +
-  `LogisticRegression(max_iter=1000)` fitted on the same 80% and scored on the same 20%.
+  `LogisticRegression(max_iter=1000)` fitted on the same 80% and scored on the same 20%;
+  `sklearn-tfidf-C10`, `sklearn-tfidf-C100`: the same with a weaker penalty (C=10, 100).
 
 Data sets (`--data-dir`, as in `text_vs_peers.py`): TREC, SST-2 (train + dev pool), MR
 (`rt-polarity.all`) and Subj (`subj.all`); MR and Subj have no official test split, so
@@ -99,7 +101,9 @@ VARIANTS = {
     "kim": Setting(pooling="max", cell="parallel"),
     "ngrams": Setting(ngrams="alone"),
     "ngrams-adam": Setting(ngrams="alone", optimizer="adam", learning_rate=3e-3),
-    "sklearn-tfidf": None,
+    "sklearn-tfidf": 1.0,  # not a network: scikit-learn's TF-IDF + LR at this C
+    "sklearn-tfidf-C10": 10.0,
+    "sklearn-tfidf-C100": 100.0,
     "adam-max": Setting(optimizer="adam", learning_rate=3e-3, pooling="max"),
     "adam-attention": Setting(optimizer="adam", learning_rate=3e-3, pooling="attention"),
     "adam-kim": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", cell="parallel"),
@@ -129,14 +133,14 @@ def fixed_cell(num_blocks):
     return Cell.from_blocks(blocks)
 
 
-def sklearn_reference(x_train, y_train, x_val):
-    """TF-IDF (word 1-2 grams) + logistic regression, as `text_vs_peers.py` runs it: its class
-    probabilities on `x_val`."""
+def sklearn_reference(x_train, y_train, x_val, C=1.0):
+    """TF-IDF (word 1-2 grams) + logistic regression, as `text_vs_peers.py` runs it (C=1): its
+    class probabilities on `x_val`."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=1000))
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(C=C, max_iter=1000))
     return pipeline.fit(list(x_train), y_train).predict_proba(list(x_val))
 
 
@@ -156,9 +160,9 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cell
     classes = fit_classes(split.y_train)
     labels = encode_labels(split.y_train, classes)
     x_train, x_val, y_train, y_val = split_arrays(text_data.check_texts(split.x_train), labels, 0.2, seed)
-    if setting is None:
+    if isinstance(setting, float):
         start = time.monotonic()
-        probabilities = sklearn_reference(x_train, y_train, x_val)
+        probabilities = sklearn_reference(x_train, y_train, x_val, C=setting)
         return accuracy(probabilities, y_val), time.monotonic() - start, None, probabilities, y_val
     spec = text_data.spec_from_texts(x_train, max_vocabulary=20000, sequence_length=None,
                                      embedding_dim=setting.embedding_dim, tokens=setting.tokens)
@@ -184,6 +188,15 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cell
     return accuracy(probabilities, y_val), time.monotonic() - start, spec.sequence_length, probabilities, y_val
 
 
+def split_epochs(part, default_epochs):
+    """`(variant name, epochs)` of one part of a variant: "name@E" trains E epochs, "name" the
+    default."""
+    name, _, epochs = part.partition("@")
+    if not epochs:
+        return name, default_epochs
+    return name, int(epochs) if epochs.isdigit() else 0
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -200,7 +213,11 @@ def parse_args(argv=None):
     args.datasets = name_list(parser, args.datasets, text_datasets.ALL_NAMES, "data set")
     args.variants = [variant for variant in args.variants.split(",") if variant]
     for variant in args.variants:  # "a+b": the average of a's and b's class probabilities
-        name_list(parser, variant.replace("+", ","), tuple(VARIANTS), "variant")
+        for part in variant.split("+"):
+            name, epochs = split_epochs(part, args.epochs)
+            name_list(parser, name, tuple(VARIANTS), "variant")
+            if epochs < 1:
+                parser.error(f"{part}: the epochs after '@' must be a positive integer")
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
     return args
 
@@ -216,7 +233,8 @@ def main(argv=None):
             for seed in args.seeds:
                 for part in variant.split("+"):
                     if (part, seed) not in trained:
-                        trained[part, seed] = train_once(split, VARIANTS[part], seed, epochs=args.epochs,
+                        part_name, epochs = split_epochs(part, args.epochs)
+                        trained[part, seed] = train_once(split, VARIANTS[part_name], seed, epochs=epochs,
                                                          num_blocks=args.num_blocks, filters=args.filters,
                                                          normal_cells=args.normal_cells)[1:]
                 parts = [trained[part, seed] for part in variant.split("+")]

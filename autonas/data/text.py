@@ -19,6 +19,9 @@ NGRAMS = 2  # the bag-of-n-grams branch reads words and word pairs (TF-IDF over 
 # holds a small share, needs about 10x the step size of the cells under Adam to train in a
 # trial's few epochs; scaling its input is that step size, for the n-gram weights alone.
 NGRAM_SCALE = 10.0
+# The n-gram branch's layers whose outputs are the unit-length TF-IDF vector and that vector
+# scaled, by name (`autonas.engine.blend` fits the linear layer over them).
+NGRAM_UNIT_LAYER, NGRAM_SCALE_LAYER = "ngrams_unit", "ngrams_scale"
 _RESERVED_TOKENS = ("", "[UNK]")  # padding and out-of-vocabulary, added by TextVectorization itself
 # How the embedded sequence cuts a text into tokens: lower-cased words without punctuation
 # (Keras's default), lower-cased words and punctuation marks as tokens of their own, or both with
@@ -128,8 +131,8 @@ class TextInputSpec:
         counts = layers.TextVectorization(ngrams=NGRAMS, output_mode="tf_idf", vocabulary=list(self.ngram_vocabulary),
                                           idf_weights=np.asarray(self.idf_weights, "float32"),
                                           name="ngrams")(inputs)
-        unit = layers.UnitNormalization(name="ngrams_unit")(counts)
-        return layers.Rescaling(NGRAM_SCALE if scale is None else scale, name="ngrams_scale")(unit)
+        unit = layers.UnitNormalization(name=NGRAM_UNIT_LAYER)(counts)
+        return layers.Rescaling(NGRAM_SCALE if scale is None else scale, name=NGRAM_SCALE_LAYER)(unit)
 
     @property
     def spatial_shape(self):

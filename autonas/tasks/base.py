@@ -251,9 +251,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             if not outcome.is_worker:
                 partner = self._blend_partner(outcome, data, objective=objective, strategy=strategy)
                 # Before the winner's retraining, which takes all the time left: this one takes seconds.
-                linear = None if partner is None else train_partner(
-                    partner, outcome, hypermodel, data, retrain=self.retrain, strategy=strategy,
-                    verbose=self.verbose)
+                linear = None if partner is None else train_partner(partner, hypermodel, data,
+                                                                    retrain=self.retrain, strategy=strategy)
                 retrained = retrain_best(outcome, hypermodel, data,
                                          final_size=(cost_size or hypermodel.size) if objective.costs else
                                          self._final_size(),
