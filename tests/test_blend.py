@@ -160,7 +160,7 @@ def test_a_fit_serves_the_average_of_both_networks_in_a_fresh_process(tiny, tmp_
                                warm_start=[winner, alone]).fit(texts, labels)
     assert (clf.best_genotype_.normal, clf.best_genotype_.ending) == (CELL, Head("max"))
     assert clf.blended_trial_ == "1"
-    members = [layer for layer in clf.model_.layers if isinstance(layer, type(clf.model_))]
+    members = list(blend.members(clf.model_).values())
     probe = np.array(["", "Goal For The Team", "Ünïcödé 文字 ✓ soup", " ".join(["bread"] * 3000), "BREAD OVEN!"])
     each = [member.predict(tf.constant(probe), verbose=0) for member in members]
     assert len(each) == 2 and not np.allclose(each[0], each[1])
@@ -188,4 +188,4 @@ def test_blending_can_be_switched_off_and_takes_only_a_bool(tiny, tmp_path):
                                warm_start=[Genotype(normal=CELL, reduce=CELL, head=Head("max")),
                                            Genotype(normal=CELL, reduce=CELL, head=Head(ngrams="alone"))]).fit(texts, labels)
     assert clf.blended_trial_ is None
-    assert not any(layer.name == "blend" for layer in clf.model_.layers)
+    assert blend.members(clf.model_) == {"network": clf.model_}

@@ -156,6 +156,10 @@ class _AllClasses:
         return probabilities
 
 
+_ROLES = ("network", "ngrams")  # the averaged models' names start with these
+AVERAGE_LAYER = "blend"
+
+
 def averaged_model(network, linear, name="autonas_blend"):
     """One model over `network`'s raw inputs whose class probabilities are the mean of
     `network`'s and `linear`'s (both over the same inputs)."""
@@ -164,17 +168,32 @@ def averaged_model(network, linear, name="autonas_blend"):
     # Renamed copies of the two graphs: a model's layers need distinct names, and both are
     # built as "autonas_classifier".
     members = [keras.Model(model.inputs[0], model.outputs[0], name=f"{role}_{model.name}")
-               for role, model in (("network", network), ("ngrams", linear))]
-    return keras.Model(inputs, layers.Average(name="blend")([member(inputs) for member in members]), name=name)
+               for role, model in zip(_ROLES, (network, linear))]
+    return keras.Model(inputs, layers.Average(name=AVERAGE_LAYER)([member(inputs) for member in members]),
+                       name=name)
+
+
+def members(model):
+    """`{"network": ..., "ngrams": ...}`, the two models `model` averages (`averaged_model`), or
+    `{"network": model}` when it averages nothing."""
+    if not any(layer.name == AVERAGE_LAYER for layer in model.layers):
+        return {"network": model}
+    return {layer.name.split("_")[0]: layer for layer in model.layers if isinstance(layer, keras.Model)}
 
 
 def train_partner(partner, hypermodel, data, *, retrain=True, strategy=None):
-    """`partner`'s network as the final model averages it: its linear layer fitted by logistic
-    regression with `partner.penalty` on training + validation data (on the training data alone
-    when nothing is retrained, as the winner then keeps its trial's weights)."""
+    """`partner`'s network as the final model averages it: its linear layer fitted with
+    `partner.penalty` on training + validation data (on the training data alone when nothing is
+    retrained, as the winner then keeps its trial's weights)."""
     network = build_network(partner.genotype, hypermodel, strategy)
-    features, labels = ngram_features(network, data.full if retrain else data.train)
-    kernel, bias = fit_regression(features, labels, partner.penalty, network.output_shape[-1]).weights()
-    scale = float(network.get_layer(NGRAM_SCALE_LAYER).scale)
+    return fit_linear_layer(network, data.full if retrain else data.train, partner.penalty)
+
+
+def fit_linear_layer(network, batches, penalty):
+    """`network` (the n-grams alone) with its softmax layer set to scikit-learn's logistic
+    regression fitted with C=`penalty` on `batches`' n-gram vectors."""
+    features, labels = ngram_features(network, batches)
+    kernel, bias = fit_regression(features, labels, penalty, network.output_shape[-1]).weights()
+    scale = float(network.get_layer(NGRAM_SCALE_LAYER).scale)  # the layer reads the scaled vector
     network.get_layer(PROBABILITIES_LAYER).set_weights([kernel / scale, bias])
     return network
