@@ -172,6 +172,7 @@ def test_a_fit_serves_the_average_of_both_networks_in_a_fresh_process(tiny, tmp_
     assert np.max(np.abs(np.load(tmp_path / "served.npy") - clf.predict_proba(probe))) <= 1e-5
     metadata = (tmp_path / "model" / "autonas.json").read_text()
     assert '"blended_with": {' in metadata and '"ngrams": "alone"' in metadata
+    assert '"logistic_regression_C": 10.0' in metadata
     assert clf.score(texts, labels) > 0.9
     clf.select("1")  # another trial's architecture: alone
     assert clf.blended_trial_ is None
