@@ -19,9 +19,6 @@ chosen on validation data. Variants (each changes one thing from `base`, the lib
 - `kim`: Kim's CNN as a cell (convolutions of widths 3, 5, 7 side by side) with max pooling.
 - `ngrams`, `ngrams-adam`: the bag of n-grams alone (no cell; a linear model), with SGD and
   with Adam 3e-3.
-- `ngrams-lr1`, `ngrams-lr10`, `ngrams-lr100`: the n-grams alone as a text fit's averaging
-  partner is made (`autonas.engine.blend`): the same network, its linear layer fitted by
-  scikit-learn's logistic regression with that C instead of trained for epochs.
 - `adam-max`, `adam-attention`, `adam-kim`, `adam-fused10`, `adam-max-fused10`,
   `adam-ngrams10`, `adam-ngrams30`: those heads under Adam 3e-3, the number being the n-gram
   vector's length (`NGRAM_SCALE`; the variants without it use 1).
@@ -88,9 +85,6 @@ class Setting:
     cell: str = "fixed"  # or "parallel": Kim's convolutions side by side
     ngram_scale: float = 1.0  # the n-gram vector's length (`autonas.data.text.NGRAM_SCALE`)
     tokens: str = "words"  # how the embedded sequence cuts texts (`autonas.data.text.TOKENIZATIONS`)
-    # The n-grams alone fitted as a text fit's averaging partner is (`autonas.engine.blend`):
-    # logistic regression with this C, no epochs.
-    regression_penalty: float | None = None
 
 
 VARIANTS = {
@@ -115,7 +109,6 @@ VARIANTS = {
     "adam-kim": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", cell="parallel"),
     "adam-fused10": Setting(optimizer="adam", learning_rate=3e-3, ngrams="fused", ngram_scale=10.0),
     "adam-ngrams10": Setting(optimizer="adam", learning_rate=3e-3, ngrams="alone", ngram_scale=10.0),
-    **{f"ngrams-lr{penalty:g}": Setting(ngrams="alone", regression_penalty=penalty) for penalty in (1.0, 10.0, 100.0)},
     "adam-ngrams30": Setting(optimizer="adam", learning_rate=3e-3, ngrams="alone", ngram_scale=30.0),
     "adam-max-fused10": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", ngrams="fused",
                                 ngram_scale=10.0),
@@ -159,7 +152,6 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cell
     from autonas.data import text as text_data
     from autonas.data.labels import encode_labels, fit_classes
     from autonas.data.pipeline import from_arrays, split_arrays
-    from autonas.engine.blend import fit_linear_layer
     from autonas.engine.budget import CosineEpochs
     from autonas.space import CellHyperModel, CellSearchSpace, Genotype, NetworkSize
     from autonas.space.genotype import NGRAM_BRANCHES, POOLINGS, Head
@@ -190,11 +182,8 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cell
     keras.utils.set_random_seed(seed)
     start = time.monotonic()
     model = hypermodel.build_genotype(genotype)
-    if setting.regression_penalty:
-        fit_linear_layer(model, data.train, setting.regression_penalty)
-    else:
-        model.fit(data.train, epochs=epochs, verbose=0, shuffle=False,
-                  callbacks=[CosineEpochs(setting.learning_rate, epochs)])
+    model.fit(data.train, epochs=epochs, verbose=0, shuffle=False,
+              callbacks=[CosineEpochs(setting.learning_rate, epochs)])
     probabilities = model.predict(data.validation, verbose=0)
     return accuracy(probabilities, y_val), time.monotonic() - start, spec.sequence_length, probabilities, y_val
 

@@ -226,15 +226,14 @@ def run_autonas(split, budget, epochs, args, successive_halving=False):
 def member_accuracies(clf, split):
     """Test accuracy of each network an averaged model (`blend_ngrams`) averages, alone: what
     the average added."""
+    import keras
     import tensorflow as tf
-
-    from autonas.engine.blend import members
 
     inputs = tf.constant(np.asarray(split.x_test).astype(str))
     accuracies = {}
-    for role, member in members(clf.model_).items():
+    for member in (layer for layer in clf.model_.layers if isinstance(layer, keras.Model)):
         predicted = clf.classes_[np.argmax(member.predict(inputs, batch_size=256, verbose=0), axis=1)]
-        accuracies[role] = float(np.mean(predicted == split.y_test))
+        accuracies[member.name.split("_")[0]] = float(np.mean(predicted == split.y_test))
     return accuracies
 
 

@@ -1,5 +1,6 @@
 """Averaging the winner with the search's n-grams network (`autonas.engine.blend`): when the
 validation data say so, and the averaged model as predicted, exported and served."""
+import dataclasses
 import subprocess
 import sys
 import types
@@ -13,10 +14,8 @@ import tensorflow as tf
 
 from autonas import TextSearchClassifier
 from autonas.engine import blend
-from autonas.data.pipeline import from_arrays
-from autonas.data.text import spec_from_texts
 from autonas.engine.objectives import SearchObjective
-from autonas.space import CellHyperModel, CellSearchSpace, Genotype, operations_for_rank
+from autonas.space import CellSearchSpace, Genotype, operations_for_rank
 from autonas.space.genotype import NGRAM_BRANCHES, POOLINGS, Head
 from autonas.space.starting_cells import plain_cell
 
@@ -24,31 +23,11 @@ SERVE_SCRIPT = Path(__file__).with_name("serve_saved_model.py")
 CELL = plain_cell(2, "conv_3")
 SPACE = CellSearchSpace(operations_for_rank(1), num_blocks=2, rank=1, reduction_cell=False, poolings=POOLINGS,
                         ngram_branches=NGRAM_BRANCHES)
-# Texts whose words give their class away (an n-grams model gets them right), in batches of 3.
-WORDS = {0: "match goal team score".split(), 1: "bread cheese soup oven".split(), 2: "river boat sail harbour".split()}
 LABELS = np.array([0, 1, 1, 0])
-# The winner is right on the first two texts only, and unsure on the others: averaged with a
-# model that is right and not unsure, all four are right.
-UNSURE = np.array([[0.9, 0.1], [0.2, 0.8], [0.55, 0.45], [0.45, 0.55]])
-SURE_AND_RIGHT = np.array([[0.99, 0.01], [0.01, 0.99], [0.01, 0.99], [0.99, 0.01]])
-
-
-def word_texts(labels, seed=0):
-    rng = np.random.default_rng(seed)
-    return np.array([" ".join(rng.choice(WORDS[label], 3)) for label in labels])
-
-
-def text_hypermodel(texts, num_classes=2):
-    spec = spec_from_texts(texts, max_vocabulary=100, sequence_length=None, embedding_dim=8)
-    return CellHyperModel(SPACE, inputs_builder=spec.build_inputs, ngrams_builder=spec.build_ngrams,
-                          num_classes=num_classes)
-
-
-def prepared(labels, validation_labels=LABELS):
-    """Training and validation batches of word texts with these labels."""
-    texts, validation_texts = word_texts(labels), word_texts(validation_labels, seed=1)
-    return from_arrays(texts, np.asarray(labels), validation_texts, validation_labels,
-                       batch_size=3, seed=0)
+# The winner is right on the first two texts only, and unsure on the others, where the n-grams
+# network is sure and right: averaged, all four are right.
+WINNER = np.array([[0.9, 0.1], [0.2, 0.8], [0.55, 0.45], [0.45, 0.55]])
+SURE_AND_RIGHT = np.array([[0.6, 0.4], [0.4, 0.6], [0.1, 0.9], [0.9, 0.1]])
 
 
 class FixedModel:
@@ -72,62 +51,48 @@ def trial(trial_id, genotype, epochs=3):
     return made
 
 
-def outcome(tmp_path, winner_predictions, *, winner=Genotype(normal=CELL, head=Head("max")), without_cells=True):
-    """A finished search of two trials, "0" (the winner, whose model predicts
-    `winner_predictions` on the validation data) and "1"."""
+def outcome(tmp_path, predictions, *, winner=Genotype(normal=CELL, head=Head("max")), without_cells=True):
+    """A finished search of two trials, "0" (the winner) and "1", whose models predict
+    `predictions[trial_id]` on the validation data."""
     trials = {"0": trial("0", winner), "1": trial("1", Genotype(normal=CELL, head=Head(ngrams="alone"))
                                                   if without_cells else Genotype(normal=CELL), epochs=4)}
-    (tmp_path / "0").write_text("weights")
+    for trial_id in trials:
+        (tmp_path / trial_id).write_text("weights")
     tuner = types.SimpleNamespace(
-        oracle=types.SimpleNamespace(trials=trials), hypermodel=text_hypermodel(word_texts(TRAINING_LABELS)),
-        weights_path=lambda trial_id: str(tmp_path / trial_id), load_model=lambda t: FixedModel(winner_predictions))
+        oracle=types.SimpleNamespace(trials=trials), hypermodel=types.SimpleNamespace(space=SPACE),
+        weights_path=lambda trial_id: str(tmp_path / trial_id),
+        load_model=lambda t: FixedModel(predictions[t.trial_id]))
     leaderboard = pd.DataFrame({"trial": ["0", "1"], "score": [0.8, 0.7]})
     return types.SimpleNamespace(tuner=tuner, best_trial=trials["0"], genotype=winner, leaderboard=leaderboard)
 
 
-TRAINING_LABELS = np.arange(24) % 2
+def validation_data():
+    texts = tf.constant(["a", "b", "c", "d"])
+    return types.SimpleNamespace(validation=tf.data.Dataset.from_tensor_slices((texts, LABELS)).batch(3))
+
+
 ACCURACY = SearchObjective.from_parameters()
 
 
 def test_the_ngrams_network_joins_when_the_average_is_more_accurate(tmp_path):
-    partner = blend.find_partner(outcome(tmp_path, UNSURE), prepared(TRAINING_LABELS), objective=ACCURACY, verbose=0)
-    assert (partner.trial_id, partner.alone, partner.averaged) == ("1", 0.5, 1.0)
+    partner = blend.find_partner(outcome(tmp_path, {"0": WINNER, "1": SURE_AND_RIGHT}), validation_data(),
+                                 objective=ACCURACY, verbose=0)
+    assert (partner.trial_id, partner.epochs, partner.alone, partner.averaged) == ("1", 4, 0.5, 1.0)
     assert partner.genotype.ending == Head(ngrams="alone")
-    assert partner.penalty == min(blend.PENALTIES)  # every penalty gets all four right: the strongest
 
 
 @pytest.mark.parametrize("case", ["average no better", "winner without cells", "no trial without cells",
                                   "costs ranked the trials", "weights gone"])
 def test_no_partner(tmp_path, case):
-    predictions = SURE_AND_RIGHT if case == "average no better" else UNSURE  # nothing left to get right
+    linear = WINNER if case == "average no better" else SURE_AND_RIGHT  # the same mistakes: a tie
     winner = Genotype(normal=CELL, head=Head(ngrams="alone")) if case == "winner without cells" else \
         Genotype(normal=CELL, head=Head("max"))
-    searched = outcome(tmp_path, predictions, winner=winner, without_cells=case != "no trial without cells")
+    searched = outcome(tmp_path, {"0": WINNER, "1": linear}, winner=winner,
+                       without_cells=case != "no trial without cells")
     if case == "weights gone":
-        (tmp_path / "0").unlink()
+        (tmp_path / "1").unlink()
     objective = SearchObjective.from_parameters(max_params=1e6) if case == "costs ranked the trials" else ACCURACY
-    assert blend.find_partner(searched, prepared(TRAINING_LABELS), objective=objective, verbose=0) is None
-
-
-@pytest.mark.parametrize("num_classes, training_labels", [(2, np.arange(24) % 2), (4, np.arange(24) % 3)],
-                         ids=["two classes", "four classes, one never seen"])
-def test_the_linear_layer_gives_the_regressions_probabilities(num_classes, training_labels):
-    """The fitted regression moved into the network's softmax layer (its kernel divided by the
-    n-gram vector's scale; a binary one's single logit as two): the network's class
-    probabilities are scikit-learn's, and a class absent from training gets none."""
-    data = prepared(training_labels % 2 if num_classes == 2 else training_labels)
-    hypermodel = text_hypermodel(word_texts(training_labels), num_classes)
-    partner = blend.BlendPartner("1", Genotype(normal=CELL, head=Head(ngrams="alone")), 10.0, 0.5, 0.6)
-    network = blend.train_partner(partner, hypermodel, data)
-    batches = list(data.full)  # one pass: each pass shuffles
-    features, labels = blend.ngram_features(network, batches)
-    expected = blend.fit_regression(features, labels, 10.0, num_classes).predict_proba(features)
-    texts = np.concatenate([np.asarray(batch[0]) for batch in batches])
-    served = network.predict(tf.constant(texts), verbose=0)
-    np.testing.assert_allclose(served, expected, atol=1e-5)
-    assert np.mean(np.argmax(served, axis=1) == labels) == 1.0
-    if num_classes == 4:
-        assert served[:, 3].max() < 1e-6
+    assert blend.find_partner(searched, validation_data(), objective=objective, verbose=0) is None
 
 
 def texts_and_labels(size=400):
@@ -138,12 +103,12 @@ def texts_and_labels(size=400):
 
 
 def test_a_fit_serves_the_average_of_both_networks_in_a_fresh_process(tiny, tmp_path, monkeypatch):
-    """The whole path once the average wins: the n-grams network fitted beside the winner,
+    """The whole path once the average wins: the n-grams network retrained beside the winner,
     one model averaging both, its export serving raw strings, a pickle. The decision itself is
     the validation data's (above); here it is forced, whatever the two networks score."""
     def always(outcome, data, *, objective, strategy=None, verbose=1):
         partner, genotype = blend._best_without_cells(outcome)
-        return blend.BlendPartner(partner.trial_id, genotype, 10.0, 0.5, 0.6)
+        return blend.BlendPartner(partner.trial_id, genotype, 3, 0.5, 0.6)
 
     monkeypatch.setattr("autonas.tasks.text.find_partner", always)
     # The class is the case of the words, which only the cells read ("cased" tokens; the n-grams
@@ -160,7 +125,7 @@ def test_a_fit_serves_the_average_of_both_networks_in_a_fresh_process(tiny, tmp_
                                warm_start=[winner, alone]).fit(texts, labels)
     assert (clf.best_genotype_.normal, clf.best_genotype_.ending) == (CELL, Head("max"))
     assert clf.blended_trial_ == "1"
-    members = list(blend.members(clf.model_).values())
+    members = [layer for layer in clf.model_.layers if isinstance(layer, type(clf.model_))]
     probe = np.array(["", "Goal For The Team", "Ünïcödé 文字 ✓ soup", " ".join(["bread"] * 3000), "BREAD OVEN!"])
     each = [member.predict(tf.constant(probe), verbose=0) for member in members]
     assert len(each) == 2 and not np.allclose(each[0], each[1])
@@ -172,7 +137,6 @@ def test_a_fit_serves_the_average_of_both_networks_in_a_fresh_process(tiny, tmp_
     assert np.max(np.abs(np.load(tmp_path / "served.npy") - clf.predict_proba(probe))) <= 1e-5
     metadata = (tmp_path / "model" / "autonas.json").read_text()
     assert '"blended_with": {' in metadata and '"ngrams": "alone"' in metadata
-    assert '"logistic_regression_C": 10.0' in metadata
     assert clf.score(texts, labels) > 0.9
     clf.select("1")  # another trial's architecture: alone
     assert clf.blended_trial_ is None
@@ -189,4 +153,4 @@ def test_blending_can_be_switched_off_and_takes_only_a_bool(tiny, tmp_path):
                                warm_start=[Genotype(normal=CELL, reduce=CELL, head=Head("max")),
                                            Genotype(normal=CELL, reduce=CELL, head=Head(ngrams="alone"))]).fit(texts, labels)
     assert clf.blended_trial_ is None
-    assert blend.members(clf.model_) == {"network": clf.model_}
+    assert not any(layer.name == "blend" for layer in clf.model_.layers)

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from autonas import TextSearchClassifier
-from autonas.engine.blend import members
 
 SERVE_SCRIPT = Path(__file__).with_name("serve_saved_model.py")
 TOPICS = {
@@ -53,7 +52,7 @@ def test_fit_predict_on_lists_of_strings(fitted_text):
 def test_short_texts_search_no_reduction_cell(fitted_text):
     # 7-word sentences give 8 positions, which no reduction would leave long enough.
     assert fitted_text.best_genotype_.reduce is None
-    assert not [layer for layer in members(fitted_text.model_)["network"].layers if layer.name.startswith("reduce")]
+    assert not [layer for layer in fitted_text.model_.layers if layer.name.startswith("reduce")]
     assert fitted_text.leaderboard()["architecture"].str.contains("reduce").sum() == 0
 
 
@@ -63,7 +62,7 @@ def test_long_texts_get_a_reduction_cell(text_tiny):
     clf = TextSearchClassifier(**{**text_tiny, "epochs": 1, "retrain": False}).fit(long_texts, labels)
     assert clf.input_spec_.sequence_length >= 64
     assert clf.best_genotype_.reduce is not None
-    assert [layer for layer in members(clf.model_)["network"].layers if layer.name.startswith("reduce1_")]
+    assert [layer for layer in clf.model_.layers if layer.name.startswith("reduce1_")]
 
 
 @pytest.mark.parametrize("oracle", ["random", "evolution", "reinforce"])

@@ -19,11 +19,7 @@ NGRAMS = 2  # the bag-of-n-grams branch reads words and word pairs (TF-IDF over 
 # holds a small share, needs about 10x the step size of the cells under Adam to train in a
 # trial's few epochs; scaling its input is that step size, for the n-gram weights alone.
 NGRAM_SCALE = 10.0
-# The n-gram branch's layers whose outputs are the unit-length TF-IDF vector and that vector
-# scaled, by name (`autonas.engine.blend` fits the linear layer over them).
-NGRAM_UNIT_LAYER, NGRAM_SCALE_LAYER = "ngrams_unit", "ngrams_scale"
 _RESERVED_TOKENS = ("", "[UNK]")  # padding and out-of-vocabulary, added by TextVectorization itself
-_OUT_OF_VOCABULARY = _RESERVED_TOKENS[1]
 # How the embedded sequence cuts a text into tokens: lower-cased words without punctuation
 # (Keras's default), lower-cased words and punctuation marks as tokens of their own, or both with
 # case kept (Kim's (2014) preprocessing for TREC). The n-gram branch always reads lower-cased
@@ -102,7 +98,8 @@ class TextInputSpec:
         tokens: how texts are cut into the embedded tokens, one of `TOKENIZATIONS`.
         ngram_vocabulary: word 1- and 2-grams for the bag-of-n-grams branch, most frequent
             first (without the unknown token).
-        idf_weights: the inverse document frequency of each n-gram (unknown ones weigh nothing).
+        idf_weights: the inverse document frequency of each n-gram (Keras gives unknown ones
+            their mean).
     """
 
     vocabulary: tuple
@@ -128,16 +125,11 @@ class TextInputSpec:
         `scale` (default `NGRAM_SCALE`)."""
         if not self.ngram_vocabulary:
             raise ValueError("This text spec has no n-gram vocabulary; build it with spec_from_texts.")
-        # The out-of-vocabulary n-grams weigh nothing, as scikit-learn's TfidfVectorizer drops
-        # them. Keras would give their count the mean weight, and one text in nine of TREC's
-        # n-grams is out of vocabulary: that column then dwarfs the rest of a unit-length
-        # vector (a linear model over it scored 0.83 on TREC's validation split, 0.85 without).
-        counts = layers.TextVectorization(ngrams=NGRAMS, output_mode="tf_idf",
-                                          vocabulary=[_OUT_OF_VOCABULARY, *self.ngram_vocabulary],
-                                          idf_weights=np.asarray([0.0, *self.idf_weights], "float32"),
+        counts = layers.TextVectorization(ngrams=NGRAMS, output_mode="tf_idf", vocabulary=list(self.ngram_vocabulary),
+                                          idf_weights=np.asarray(self.idf_weights, "float32"),
                                           name="ngrams")(inputs)
-        unit = layers.UnitNormalization(name=NGRAM_UNIT_LAYER)(counts)
-        return layers.Rescaling(NGRAM_SCALE if scale is None else scale, name=NGRAM_SCALE_LAYER)(unit)
+        unit = layers.UnitNormalization(name="ngrams_unit")(counts)
+        return layers.Rescaling(NGRAM_SCALE if scale is None else scale, name="ngrams_scale")(unit)
 
     @property
     def spatial_shape(self):

@@ -187,9 +187,6 @@ _POOLINGS = {"average": {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAvera
              "attention": {1: AttentionPooling, 2: AttentionPooling}}
 
 
-PROBABILITIES_LAYER = "probabilities"  # the classifier's last layer, a softmax Dense
-
-
 def head_layers(rank, num_classes, dropout, pooling="average"):
     """The classification head, in order: ReLU, global `pooling` (one of
     `autonas.space.genotype.POOLINGS`), dropout (when `dropout`), softmax (kept in float32 for
@@ -197,7 +194,7 @@ def head_layers(rank, num_classes, dropout, pooling="average"):
     head = [layers.ReLU(name="head_relu"), _POOLINGS[pooling][rank](name="head_pool")]
     if dropout:
         head.append(layers.Dropout(dropout, name="head_dropout"))
-    head.append(layers.Dense(num_classes, activation="softmax", dtype="float32", name=PROBABILITIES_LAYER))
+    head.append(layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities"))
     return head
 
 

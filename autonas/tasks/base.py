@@ -251,8 +251,9 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             if not outcome.is_worker:
                 partner = self._blend_partner(outcome, data, objective=objective, strategy=strategy)
                 # Before the winner's retraining, which takes all the time left: this one takes seconds.
-                linear = None if partner is None else train_partner(partner, hypermodel, data,
-                                                                    retrain=self.retrain, strategy=strategy)
+                linear = None if partner is None else train_partner(
+                    partner, outcome, hypermodel, data, retrain=self.retrain, strategy=strategy,
+                    verbose=self.verbose)
                 retrained = retrain_best(outcome, hypermodel, data,
                                          final_size=(cost_size or hypermodel.size) if objective.costs else
                                          self._final_size(),
@@ -288,7 +289,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             outcome.leaderboard.head(1)
         self.selected_trial_ = None if outcome.best_trial is None else outcome.best_trial.trial_id
         self.blended_trial_ = None if partner is None else partner.trial_id
-        self._blended_with = partner
+        self._blended_genotype = None if partner is None else partner.genotype
         self.model_ = retrained.model
         self.retrained_size_ = retrained.size
         self.classes_ = classes
@@ -383,7 +384,7 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
         self.best_genotype_ = genotype
         self.best_score_ = float(self.leaderboard_.set_index("trial").loc[trial, "score"])
         self.selected_trial_ = trial
-        self.blended_trial_ = self._blended_with = None
+        self.blended_trial_ = self._blended_genotype = None
         return self
 
     def __getstate__(self):
@@ -407,9 +408,8 @@ class SearchClassifier(ClassifierMixin, BaseEstimator):
             "genotype": self.best_genotype_.to_dict(),
             "trial": getattr(self, "selected_trial_", None),
             # The n-grams network whose probabilities the model averages with the genotype's.
-            "blended_with": None if getattr(self, "_blended_with", None) is None else {
-                "trial": self.blended_trial_, "genotype": self._blended_with.genotype.to_dict(),
-                "logistic_regression_C": self._blended_with.penalty},
+            "blended_with": None if getattr(self, "_blended_genotype", None) is None else {
+                "trial": self.blended_trial_, "genotype": self._blended_genotype.to_dict()},
             "inputs": self.input_spec_.to_dict(),
             "signature": "serve",
             "outputs": "class probabilities, columns ordered as classes",

@@ -47,10 +47,9 @@ class TextSearchClassifier(SearchClassifier):
             with case kept, as Kim (2014) did for TREC). The n-gram branch always reads
             lower-cased words.
         blend_ngrams: when the winner has cells, average its class probabilities with those
-            of the search's network of n-grams alone, its linear layer fitted by scikit-learn's
-            logistic regression (C chosen on validation, seconds), if that average scores
-            higher on the validation data (`blended_trial_` says which trial's architecture).
-            False: the winner alone.
+            of the search's best network of n-grams alone if that average scores higher on the
+            validation data (`blended_trial_` says which trial; the n-grams network retrains in
+            seconds). False: the winner alone.
 
     Example:
         >>> clf = TextSearchClassifier(time_limit="15m", seed=0)
