@@ -87,6 +87,13 @@ class Setting:
     tokens: str = "words"  # how the embedded sequence cuts texts (`autonas.data.text.TOKENIZATIONS`)
 
 
+@dataclasses.dataclass(frozen=True)
+class TfidfReference:
+    """Not a network: scikit-learn's TF-IDF (word 1-2 grams) + logistic regression at `C`."""
+
+    C: float = 1.0
+
+
 VARIANTS = {
     "base": Setting(),
     "reduce2": Setting(reductions=2),
@@ -101,9 +108,9 @@ VARIANTS = {
     "kim": Setting(pooling="max", cell="parallel"),
     "ngrams": Setting(ngrams="alone"),
     "ngrams-adam": Setting(ngrams="alone", optimizer="adam", learning_rate=3e-3),
-    "sklearn-tfidf": 1.0,  # not a network: scikit-learn's TF-IDF + LR at this C
-    "sklearn-tfidf-C10": 10.0,
-    "sklearn-tfidf-C100": 100.0,
+    "sklearn-tfidf": TfidfReference(),
+    "sklearn-tfidf-C10": TfidfReference(C=10.0),
+    "sklearn-tfidf-C100": TfidfReference(C=100.0),
     "adam-max": Setting(optimizer="adam", learning_rate=3e-3, pooling="max"),
     "adam-attention": Setting(optimizer="adam", learning_rate=3e-3, pooling="attention"),
     "adam-kim": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", cell="parallel"),
@@ -160,9 +167,9 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cell
     classes = fit_classes(split.y_train)
     labels = encode_labels(split.y_train, classes)
     x_train, x_val, y_train, y_val = split_arrays(text_data.check_texts(split.x_train), labels, 0.2, seed)
-    if isinstance(setting, float):
+    if isinstance(setting, TfidfReference):
         start = time.monotonic()
-        probabilities = sklearn_reference(x_train, y_train, x_val, C=setting)
+        probabilities = sklearn_reference(x_train, y_train, x_val, C=setting.C)
         return accuracy(probabilities, y_val), time.monotonic() - start, None, probabilities, y_val
     spec = text_data.spec_from_texts(x_train, max_vocabulary=20000, sequence_length=None,
                                      embedding_dim=setting.embedding_dim, tokens=setting.tokens)
