@@ -32,7 +32,11 @@ chosen on validation data. Variants (each changes one thing from `base`, the lib
 - `A@E` (any variant): trained for E epochs instead of `--epochs`, e.g. `adam-ngrams10@30`.
 - `sklearn-tfidf`: the reference, not a network: scikit-learn's TF-IDF (word 1-2 grams) +
   `LogisticRegression(max_iter=1000)` fitted on the same 80% and scored on the same 20%;
-  `sklearn-tfidf-C10`, `sklearn-tfidf-C100`: the same with a weaker penalty (C=10, 100).
+  `sklearn-tfidf-C10`, `sklearn-tfidf-C100`: the same with a weaker penalty (C=10, 100);
+  `sklearn-tfidf-chars`, `sklearn-tfidf-chars-C10`: with character 2-5 grams beside the words.
+- `adam-ngrams10-chars`: `adam-ngrams10` whose n-grams include characters' (2-5), as a text
+  fit's do since 2026-12-05 (`autonas.data.text.CHARACTER_NGRAMS`); every other network variant
+  reads word n-grams only, as when its table was measured.
 
 Data sets (`--data-dir`, as in `text_vs_peers.py`): TREC, SST-2 (train + dev pool), MR
 (`rt-polarity.all`) and Subj (`subj.all`); MR and Subj have no official test split, so
@@ -85,13 +89,16 @@ class Setting:
     cell: str = "fixed"  # or "parallel": Kim's convolutions side by side
     ngram_scale: float = 1.0  # the n-gram vector's length (`autonas.data.text.NGRAM_SCALE`)
     tokens: str = "words"  # how the embedded sequence cuts texts (`autonas.data.text.TOKENIZATIONS`)
+    characters: bool = False  # the n-gram branch reads character n-grams too (`autonas.data.text.CHARACTER_NGRAMS`)
 
 
 @dataclasses.dataclass(frozen=True)
 class TfidfReference:
-    """Not a network: scikit-learn's TF-IDF (word 1-2 grams) + logistic regression at `C`."""
+    """Not a network: scikit-learn's TF-IDF (word 1-2 grams, and character 2-5 grams beside
+    them when `characters`) + logistic regression at `C`."""
 
     C: float = 1.0
+    characters: bool = False
 
 
 VARIANTS = {
@@ -111,12 +118,16 @@ VARIANTS = {
     "sklearn-tfidf": TfidfReference(),
     "sklearn-tfidf-C10": TfidfReference(C=10.0),
     "sklearn-tfidf-C100": TfidfReference(C=100.0),
+    "sklearn-tfidf-chars": TfidfReference(characters=True),
+    "sklearn-tfidf-chars-C10": TfidfReference(C=10.0, characters=True),
     "adam-max": Setting(optimizer="adam", learning_rate=3e-3, pooling="max"),
     "adam-attention": Setting(optimizer="adam", learning_rate=3e-3, pooling="attention"),
     "adam-kim": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", cell="parallel"),
     "adam-fused10": Setting(optimizer="adam", learning_rate=3e-3, ngrams="fused", ngram_scale=10.0),
     "adam-ngrams10": Setting(optimizer="adam", learning_rate=3e-3, ngrams="alone", ngram_scale=10.0),
     "adam-ngrams30": Setting(optimizer="adam", learning_rate=3e-3, ngrams="alone", ngram_scale=30.0),
+    "adam-ngrams10-chars": Setting(optimizer="adam", learning_rate=3e-3, ngrams="alone", ngram_scale=10.0,
+                                   characters=True),
     "adam-max-fused10": Setting(optimizer="adam", learning_rate=3e-3, pooling="max", ngrams="fused",
                                 ngram_scale=10.0),
     **{f"{name}-{tokens}": dataclasses.replace(setting, tokens=tokens)
@@ -140,14 +151,17 @@ def fixed_cell(num_blocks):
     return Cell.from_blocks(blocks)
 
 
-def sklearn_reference(x_train, y_train, x_val, C=1.0):
-    """TF-IDF (word 1-2 grams) + logistic regression, as `text_vs_peers.py` runs it (C=1): its
-    class probabilities on `x_val`."""
+def sklearn_reference(x_train, y_train, x_val, C=1.0, characters=False):
+    """TF-IDF (word 1-2 grams, with character 2-5 grams beside them when `characters`) + logistic
+    regression, as `text_vs_peers.py` runs it (C=1): its class probabilities on `x_val`."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import make_pipeline, make_union
 
-    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(C=C, max_iter=1000))
+    features = TfidfVectorizer(ngram_range=(1, 2))
+    if characters:
+        features = make_union(features, TfidfVectorizer(analyzer="char", ngram_range=(2, 5)))
+    pipeline = make_pipeline(features, LogisticRegression(C=C, max_iter=1000))
     return pipeline.fit(list(x_train), y_train).predict_proba(list(x_val))
 
 
@@ -169,10 +183,11 @@ def train_once(split, setting, seed, *, epochs, num_blocks, filters, normal_cell
     x_train, x_val, y_train, y_val = split_arrays(text_data.check_texts(split.x_train), labels, 0.2, seed)
     if isinstance(setting, TfidfReference):
         start = time.monotonic()
-        probabilities = sklearn_reference(x_train, y_train, x_val, C=setting.C)
+        probabilities = sklearn_reference(x_train, y_train, x_val, C=setting.C, characters=setting.characters)
         return accuracy(probabilities, y_val), time.monotonic() - start, None, probabilities, y_val
     spec = text_data.spec_from_texts(x_train, max_vocabulary=20000, sequence_length=None,
-                                     embedding_dim=setting.embedding_dim, tokens=setting.tokens)
+                                     embedding_dim=setting.embedding_dim, tokens=setting.tokens,
+                                     character_ngrams=setting.characters)
     data = from_arrays(x_train.astype(str), y_train, x_val.astype(str), y_val, batch_size=128, seed=seed)
     cell = fixed_cell(num_blocks) if setting.cell == "fixed" else parallel_cell(num_blocks, CELL_OPERATIONS[:3])
     genotype = Genotype(normal=cell, reduce=cell if setting.reductions else None,

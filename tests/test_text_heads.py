@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from autonas import TextSearchClassifier
-from autonas.data.text import ngram_statistics, spec_from_texts
+from autonas.data.text import CHARACTER_NGRAMS, lower_and_collapse_spaces, ngram_statistics, spec_from_texts
 from autonas.layers import AttentionPooling
 from autonas.oracles.decisions import SpaceEncoding
 from autonas.space import CellHyperModel, CellSearchSpace, Genotype, build_classifier, operations_for_rank
@@ -91,15 +91,45 @@ def test_text_spaces_start_from_tf_idf_and_kims_cnn():
     assert [g.ending for g in starting_cells(text_space(poolings=("average",), ngram_branches=("none",)))] == [Head()]
 
 
-def test_ngram_statistics_match_what_keras_adapts():
-    vocabulary, idf = ngram_statistics(TEXTS, max_ngrams=50)
-    adapted = keras.layers.TextVectorization(max_tokens=51, ngrams=2, output_mode="tf_idf")
+CUTTINGS = {"words": {}, "characters": {"standardize": lower_and_collapse_spaces, "split": "character",
+                                         "ngrams": CHARACTER_NGRAMS}}
+
+
+@pytest.mark.parametrize("cutting", CUTTINGS, ids=str)
+def test_ngram_statistics_match_what_keras_adapts(cutting):
+    vocabulary, idf = ngram_statistics(TEXTS, max_ngrams=50, **CUTTINGS[cutting])
+    settings = {"ngrams": 2, **CUTTINGS[cutting]}
+    adapted = keras.layers.TextVectorization(max_tokens=51, output_mode="tf_idf", **settings)
     adapted.adapt(tf.constant(TEXTS))
-    rebuilt = keras.layers.TextVectorization(ngrams=2, output_mode="tf_idf", vocabulary=list(vocabulary),
-                                             idf_weights=np.asarray(idf, "float32"))
+    rebuilt = keras.layers.TextVectorization(output_mode="tf_idf", vocabulary=list(vocabulary),
+                                             idf_weights=np.asarray(idf, "float32"), **settings)
     probe = tf.constant(["good film", "bad plot twist", "", "a good good film"])
     assert list(vocabulary) == adapted.get_vocabulary()[1:]
     np.testing.assert_allclose(rebuilt(probe).numpy(), adapted(probe).numpy(), rtol=1e-6)
+
+
+def ngram_vectors(spec, texts):
+    inputs = keras.Input(shape=(), dtype="string")
+    return keras.Model(inputs, spec.build_ngrams(inputs, scale=1.0))(tf.constant(texts)).numpy()
+
+
+def test_character_ngrams_read_unseen_words_and_ignore_unknown_ones(spec):
+    """An unseen word still shares character n-grams with seen ones ("goodness" with "good"),
+    while n-grams never seen weigh nothing, as in scikit-learn (not Keras's mean weight)."""
+    assert spec.character_vocabulary and len(spec.character_vocabulary) == len(spec.character_idf_weights)
+    words = len(spec.ngram_vocabulary) + 1  # the word block, its unknown column first
+    unseen, foreign, empty = ngram_vectors(spec, ["goodness", "xyzzy qwv", ""])
+    np.testing.assert_allclose(np.linalg.norm(unseen[words:]), 1.0, rtol=1e-5)  # the known character n-grams
+    assert not foreign[words:].any() and np.isfinite(foreign).all()
+    assert not empty.any()
+    assert unseen[0] > 0 and not unseen[1:words].any()  # the word itself: only Keras's unknown column
+
+
+def test_a_spec_without_character_ngrams_reads_words_only():
+    words_only = spec_from_texts(TEXTS, max_vocabulary=100, sequence_length=None, embedding_dim=8,
+                                 character_ngrams=False)
+    assert words_only.character_vocabulary == ()
+    assert ngram_vectors(words_only, ["good film"]).shape == (1, len(words_only.ngram_vocabulary) + 1)
 
 
 @pytest.mark.parametrize("head", HEADS, ids=str)
@@ -113,7 +143,8 @@ def test_every_head_builds_a_classifier(spec, head):
     assert ("ngrams" in names) == (head.ngrams != "none")
     assert any(name.startswith("stage0_normal0") for name in names) == head.reads_cells
     if not head.reads_cells:  # TF-IDF + a linear layer: one weight per n-gram and class
-        assert model.count_params() == (len(spec.ngram_vocabulary) + 1) * 3 + 3
+        ngrams = len(spec.ngram_vocabulary) + 1 + len(spec.character_vocabulary) + 1  # each with its unknown column
+        assert model.count_params() == ngrams * 3 + 3
 
 
 def test_ngram_heads_need_a_text_input():
