@@ -45,9 +45,9 @@ run and read ratios rather than absolute seconds):
 - References, not competitors at equal budget: TF-IDF (word 1-2 grams) + scikit-learn
   `LogisticRegression(max_iter=1000)` trained on the same pool in the same run (test accuracy
   and seconds), and the stronger one a tuning user builds: character 2-5 grams beside the words
-  and C from 1, 10, 100 by 3-fold cross-validation (`run_reference`). The table header also gives Kim (2014) CNN-rand's published accuracy (TREC
-  91.2, SST-2 82.7 on their test splits; MR 76.1, Subj 89.6 by 10-fold cross-validation):
-  published, not measured here.
+  and C from 1, 10, 100 by 3-fold cross-validation (`run_reference`). The table header also
+  gives Kim (2014) CNN-rand's published accuracy (TREC 91.2, SST-2 82.7 on their test splits;
+  MR 76.1, Subj 89.6 by 10-fold cross-validation): published, not measured here.
 
 "serves raw strings": whether the system's exported model takes a batch of raw strings. autonas:
 `clf.export(dir)`, `tf.saved_model.load(dir).serve(tf.constant(texts))` on 200 test texts,

@@ -36,7 +36,8 @@ class TextSearchClassifier(SearchClassifier):
 
     Args:
         max_vocabulary: most frequent tokens kept (others map to the unknown token), and as
-            many word 1- and 2-grams for the n-gram branch.
+            many word 1- and 2-grams for the n-gram branch, and 2.5 times as many character
+            2- to 5-grams.
         sequence_length: tokens kept per text; None picks the 95th percentile of the training
             texts' token counts, within [8, 256].
         embedding_dim: width of the token embedding, or a list of widths for the search to
