@@ -81,9 +81,9 @@ def count_flops(model):
         An int.
     """
     model = _numeric_part(model)
-    spec = model.inputs[0]
-    function = tf.function(lambda x: model(x, training=False))
-    concrete = function.get_concrete_function(tf.TensorSpec((1, *spec.shape[1:]), spec.dtype))
+    function = tf.function(lambda inputs: model(inputs, training=False))
+    one_sample = [tf.TensorSpec((1, *spec.shape[1:]), spec.dtype) for spec in model.inputs]
+    concrete = function.get_concrete_function(one_sample[0] if len(one_sample) == 1 else one_sample)
     frozen = convert_variables_to_constants_v2(concrete)
     with tf.Graph().as_default() as graph:
         tf.graph_util.import_graph_def(frozen.graph.as_graph_def(), name="")
@@ -94,13 +94,16 @@ def count_flops(model):
 
 
 def _numeric_part(model):
-    """`model` from the first tensor that is not strings (after a text model's tokenizer) on."""
+    """`model` from the tensors where its strings become numbers on (a text model's tokenizer
+    and its n-gram counts: one input each)."""
     if model.inputs[0].dtype != "string":
         return model
-    for layer in model.layers:
-        if layer.input is not None and getattr(layer.input, "dtype", None) == "string" and layer.output.dtype != "string":
-            return keras.Model(layer.output, model.output)
-    raise ValueError(f"{model.name} takes strings and no layer turns them into numbers: nothing to count.")
+    numbers = [layer.output for layer in model.layers
+               if layer.input is not None and getattr(layer.input, "dtype", None) == "string"
+               and layer.output.dtype != "string"]
+    if not numbers:
+        raise ValueError(f"{model.name} takes strings and no layer turns them into numbers: nothing to count.")
+    return keras.Model(numbers, model.output)
 
 
 def latency_ms(model, samples, *, batch_size=1, repeats=30, warmup=10):
