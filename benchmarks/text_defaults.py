@@ -154,14 +154,12 @@ def fixed_cell(num_blocks):
 def sklearn_reference(x_train, y_train, x_val, C=1.0, characters=False):
     """TF-IDF (word 1-2 grams, with character 2-5 grams beside them when `characters`) + logistic
     regression, as `text_vs_peers.py` runs it (C=1): its class probabilities on `x_val`."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.pipeline import make_pipeline
 
-    features = TfidfVectorizer(ngram_range=(1, 2))
-    if characters:
-        features = make_union(features, TfidfVectorizer(analyzer="char", ngram_range=(2, 5)))
-    pipeline = make_pipeline(features, LogisticRegression(C=C, max_iter=1000))
+    from benchmarks.text_vs_peers import tfidf_features
+
+    pipeline = make_pipeline(tfidf_features(characters), LogisticRegression(C=C, max_iter=1000))
     return pipeline.fit(list(x_train), y_train).predict_proba(list(x_val))
 
 

@@ -323,22 +323,28 @@ def run_autokeras(split, budget, epochs, args):
 REFERENCE_CS = (1.0, 10.0, 100.0)
 
 
+def tfidf_features(characters=False):
+    """scikit-learn's TF-IDF over word 1-2 grams, with character 2-5 grams beside them (a
+    `FeatureUnion`, each part unit length) when `characters`: the references' features."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_union
+
+    words = TfidfVectorizer(ngram_range=(1, 2))
+    return make_union(words, TfidfVectorizer(analyzer="char", ngram_range=(2, 5))) if characters else words
+
+
 def run_reference(split, characters=False):
     """TF-IDF (word 1-2 grams) + logistic regression on the whole pool: a reference, no search.
 
     With `characters`, the stronger one a user who tunes would build: character 2-5 grams beside
     the words (scikit-learn's `FeatureUnion`, each part unit length) and C chosen from
     `REFERENCE_CS` by 3-fold cross-validation on the pool (the whole time counted)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV
-    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.pipeline import make_pipeline
 
     start = time.monotonic()
-    features = TfidfVectorizer(ngram_range=(1, 2))
-    if characters:
-        features = make_union(features, TfidfVectorizer(analyzer="char", ngram_range=(2, 5)))
-    pipeline = make_pipeline(features, LogisticRegression(max_iter=1000))
+    pipeline = make_pipeline(tfidf_features(characters), LogisticRegression(max_iter=1000))
     if characters:
         pipeline = GridSearchCV(pipeline, {"logisticregression__C": list(REFERENCE_CS)}, cv=3)
     pipeline.fit(list(split.x_train), split.y_train)
@@ -346,20 +352,20 @@ def run_reference(split, characters=False):
     test_accuracy = float(pipeline.score(list(split.x_test), split.y_test))
     fitted = pipeline.best_estimator_ if characters else pipeline
     classifier = fitted[-1]
-    features = classifier.coef_.shape[1]
+    feature_count = classifier.coef_.shape[1]
     if characters:
         name = "tfidf words+chars, C by CV (reference)"
-        described = (f"TF-IDF word 1-2 grams and character 2-5 grams ({features:,} features) + "
+        described = (f"TF-IDF word 1-2 grams and character 2-5 grams ({feature_count:,} features) + "
                      f"LogisticRegression(C={classifier.C:g}, chosen from {list(REFERENCE_CS)} by 3-fold CV)")
     else:
         name = "tfidf+logreg (reference)"
-        described = f"TF-IDF word 1-2 grams ({features:,} features) + LogisticRegression(max_iter=1000)"
+        described = f"TF-IDF word 1-2 grams ({feature_count:,} features) + LogisticRegression(max_iter=1000)"
     return {
         "system": name, "dataset": split.name, "budget_s": None, "reference": True,
         "trials_finished": None, "test_accuracy": test_accuracy,
         "params": int(classifier.coef_.size + classifier.intercept_.size), "wall_s": fit_seconds,
         "fit_s": fit_seconds, "predict_s": time.monotonic() - start - fit_seconds, "finished": True,
-        "features": features, "serve_note": "n/a (a scikit-learn pipeline on raw strings; no SavedModel)",
+        "features": feature_count, "serve_note": "n/a (a scikit-learn pipeline on raw strings; no SavedModel)",
         "notes": f"REFERENCE, not a competitor at equal budget: no search, trained once on the same pool; {described}",
     }
 

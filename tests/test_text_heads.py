@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from autonas import TextSearchClassifier
-from autonas.data.text import CHARACTER_NGRAMS, lower_and_collapse_spaces, ngram_statistics, spec_from_texts
+from autonas.data.text import CHARACTER_CUTTING, ngram_statistics, spec_from_texts
 from autonas.layers import AttentionPooling
 from autonas.oracles.decisions import SpaceEncoding
 from autonas.space import CellHyperModel, CellSearchSpace, Genotype, build_classifier, operations_for_rank
@@ -91,8 +91,7 @@ def test_text_spaces_start_from_tf_idf_and_kims_cnn():
     assert [g.ending for g in starting_cells(text_space(poolings=("average",), ngram_branches=("none",)))] == [Head()]
 
 
-CUTTINGS = {"words": {}, "characters": {"standardize": lower_and_collapse_spaces, "split": "character",
-                                         "ngrams": CHARACTER_NGRAMS}}
+CUTTINGS = {"words": {}, "characters": CHARACTER_CUTTING}
 
 
 @pytest.mark.parametrize("cutting", CUTTINGS, ids=str)

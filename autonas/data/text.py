@@ -57,6 +57,8 @@ def lower_and_collapse_spaces(texts):
     return tf.strings.strip(tf.strings.regex_replace(tf.strings.lower(texts, encoding="utf-8"), r"\s+", " "))
 
 
+# How the character n-grams are cut, as `TextVectorization` arguments (counted and built alike).
+CHARACTER_CUTTING = {"standardize": lower_and_collapse_spaces, "split": "character", "ngrams": CHARACTER_NGRAMS}
 _STANDARDIZE = {"words": "lower_and_strip_punctuation", "punctuation": lower_and_split_punctuation,
                 "cased": split_punctuation}
 
@@ -152,9 +154,9 @@ class TextInputSpec:
             # Unknown character n-grams weigh nothing (as in scikit-learn): one text in a few
             # has many, and at Keras's mean weight their column would dwarf the known ones.
             characters = layers.TextVectorization(
-                standardize=lower_and_collapse_spaces, split="character", ngrams=CHARACTER_NGRAMS,
                 output_mode="tf_idf", vocabulary=[_OUT_OF_VOCABULARY, *self.character_vocabulary],
-                idf_weights=np.asarray([0.0, *self.character_idf_weights], "float32"), name="character_ngrams")(inputs)
+                idf_weights=np.asarray([0.0, *self.character_idf_weights], "float32"), name="character_ngrams",
+                **CHARACTER_CUTTING)(inputs)
             unit = layers.Concatenate(name="ngrams_both")(
                 [unit, layers.UnitNormalization(name="character_ngrams_unit")(characters)])
         return layers.Rescaling(NGRAM_SCALE if scale is None else scale, name="ngrams_scale")(unit)
@@ -197,8 +199,7 @@ def spec_from_texts(texts, *, max_vocabulary, sequence_length, embedding_dim, le
                                       MAX_SEQUENCE_LENGTH))
     ngram_vocabulary, idf_weights = ngram_statistics(texts, max_ngrams=max_vocabulary) if ngrams else ((), ())
     character_vocabulary, character_idf_weights = (
-        ngram_statistics(texts, max_ngrams=int(CHARACTER_VOCABULARY_FACTOR * max_vocabulary),
-                         standardize=lower_and_collapse_spaces, split="character", ngrams=CHARACTER_NGRAMS)
+        ngram_statistics(texts, max_ngrams=int(CHARACTER_VOCABULARY_FACTOR * max_vocabulary), **CHARACTER_CUTTING)
         if ngrams and character_ngrams else ((), ()))
     return TextInputSpec(vocabulary=vocabulary, sequence_length=int(sequence_length), embedding_dim=int(embedding_dim),
                          ngram_vocabulary=ngram_vocabulary, idf_weights=idf_weights, tokens=tokens,
